@@ -150,7 +150,7 @@ def _build_one(spec: ModelSpec, out: Path, tf_version: str, baseline: bool) -> d
 def _measure(model: Any, spec: ModelSpec) -> dict[str, Any]:
     from ipsbench.zoo.baseline import measure_baseline
 
-    return measure_baseline(serving_function(model, spec), spec)
+    return measure_baseline(serving_function(model, spec.input_shape), spec)
 
 
 def _baseline_from_keras(path: Path, spec: ModelSpec) -> dict[str, Any]:

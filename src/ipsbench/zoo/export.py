@@ -24,13 +24,13 @@ def relative_paths(name: str) -> dict[str, str]:
     }
 
 
-def serving_function(model: Any, spec: ModelSpec) -> Any:
+def serving_function(model: Any, input_shape: tuple[int, ...]) -> Any:
     """The compiled inference function: a `tf.function` with a fixed input signature.
 
     Returns a dict so the SavedModel signature names its output `output` (not `output_0`).
     """
     tf, _ = import_tf()
-    signature = [tf.TensorSpec((None, *spec.input_shape), tf.float32, name=INPUT_NAME)]
+    signature = [tf.TensorSpec((None, *input_shape), tf.float32, name=INPUT_NAME)]
 
     @tf.function(input_signature=signature)
     def serve(input: Any) -> dict[str, Any]:  # noqa: A002 - the name is the signature key
@@ -44,7 +44,7 @@ def write_savedmodel(model: Any, spec: ModelSpec, folder: Path) -> None:
     _, keras = import_tf()
     archive = keras.export.ExportArchive()
     archive.track(model)
-    archive.add_endpoint("serving_default", serving_function(model, spec))
+    archive.add_endpoint("serving_default", serving_function(model, spec.input_shape))
     archive.write_out(str(folder), verbose=False)
 
 

@@ -1,0 +1,1 @@
+"""Wire protocols: the formats on the wire, shared by the server and the load engine."""
