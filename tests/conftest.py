@@ -20,3 +20,33 @@ def built_zoo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def built_manifest(built_zoo: Path) -> dict:
     return json.loads((built_zoo / "manifest.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def reference_server(built_zoo: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The reference server hosting identity and mlp-100k plus a synthetic model."""
+    from tests.server_proc import running_server
+
+    tmp = tmp_path_factory.mktemp("server")
+    with running_server(
+        "--models",
+        str(built_zoo),
+        "--model",
+        "identity",
+        "--model",
+        "mlp-100k",
+        "--synthetic",
+        "name=calib,service_ms=5,slots=4",
+        "--max-body-mb",
+        "1",
+        "--data-dir",
+        str(tmp / "data"),
+        log=tmp / "server.log",
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="session", params=["reference"])
+def server(request: pytest.FixtureRequest) -> str:
+    """Every engine the TF Serving and V2 protocol tests run against."""
+    return request.getfixturevalue(f"{request.param}_server")

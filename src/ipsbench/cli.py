@@ -69,25 +69,52 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=Path("models/build"), help="build folder")
     p.set_defaults(func=_models_push)
     p = commands.add_parser("serve", help="run the reference model server (SKIL, TF Serving, V2)")
-    p.add_argument("--engine", choices=["reference", "kserve"], default="reference",
-                   help="reference: ipsbench's own server; kserve: KServe's ModelServer")
+    p.add_argument(
+        "--engine",
+        choices=["reference", "kserve"],
+        default="reference",
+        help="reference: ipsbench's own server; kserve: KServe's ModelServer",
+    )
     p.add_argument("--models", type=Path, default=Path("models/build"), help="built zoo folder")
-    p.add_argument("--model", dest="only", action="append", default=[], metavar="NAME",
-                   help="serve only this zoo model (repeatable; default: every built model)")
+    p.add_argument(
+        "--model",
+        dest="only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="serve only this zoo model (repeatable; default: every built model)",
+    )
     p.add_argument("--no-zoo", action="store_true", help="serve only the --synthetic models")
-    p.add_argument("--synthetic", action="append", default=[], metavar="SPEC",
-                   help="a synthetic model, e.g. name=calib,service_ms=5,slots=4"
-                   "[,stall_every_s=10,stall_s=1][,input=1] (repeatable)")
+    p.add_argument(
+        "--synthetic",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="a synthetic model, e.g. name=calib,service_ms=5,slots=4"
+        "[,stall_every_s=10,stall_s=1][,input=1] (repeatable)",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=9008)
     p.add_argument("--workers", type=int, default=0, help="compute threads (default: one per core)")
-    p.add_argument("--max-batch", type=int, default=0,
-                   help="dynamic batching: merge concurrent requests up to N rows (0: off)")
-    p.add_argument("--batch-timeout-us", type=int, default=500,
-                   help="dynamic batching: longest wait for a batch to fill, in µs")
+    p.add_argument(
+        "--max-batch",
+        type=int,
+        default=0,
+        help="dynamic batching: merge concurrent requests up to N rows (0: off)",
+    )
+    p.add_argument(
+        "--batch-timeout-us",
+        type=int,
+        default=500,
+        help="dynamic batching: longest wait for a batch to fill, in µs",
+    )
     p.add_argument("--max-body-mb", type=float, default=64.0, help="largest request body")
-    p.add_argument("--data-dir", type=Path, default=Path(".ipsbench-server"),
-                   help="where SKIL uploads are stored")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".ipsbench-server"),
+        help="where SKIL uploads are stored",
+    )
     p.add_argument("--token-ttl-s", type=float, default=3600.0, help="SKIL token lifetime")
     p.add_argument("--access-log", action="store_true", help="log every request (slows the server)")
     p.set_defaults(func=_serve)
@@ -101,12 +128,23 @@ def _serve(args: argparse.Namespace) -> int:
         return serve_kserve(args)
     from ipsbench.server.main import ServeOptions, serve
 
-    return serve(ServeOptions(
-        build_dir=args.models, only=args.only, synthetic=args.synthetic, no_zoo=args.no_zoo,
-        host=args.host, port=args.port, workers=args.workers, max_batch=args.max_batch,
-        batch_timeout_us=args.batch_timeout_us, max_body_mb=args.max_body_mb,
-        data_dir=args.data_dir, token_ttl_s=args.token_ttl_s, access_log=args.access_log,
-    ))
+    return serve(
+        ServeOptions(
+            build_dir=args.models,
+            only=args.only,
+            synthetic=args.synthetic,
+            no_zoo=args.no_zoo,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            max_batch=args.max_batch,
+            batch_timeout_us=args.batch_timeout_us,
+            max_body_mb=args.max_body_mb,
+            data_dir=args.data_dir,
+            token_ttl_s=args.token_ttl_s,
+            access_log=args.access_log,
+        )
+    )
 
 
 def _models_list(args: argparse.Namespace) -> int:

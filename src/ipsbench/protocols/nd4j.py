@@ -17,8 +17,13 @@ import struct
 import numpy as np
 
 _TYPES = {"FLOAT": ">f4", "DOUBLE": ">f8", "INT": ">i4", "HALF": ">f2", "LONG": ">i8"}
-_NAMES = {np.dtype("float32"): "FLOAT", np.dtype("float64"): "DOUBLE", np.dtype("int32"): "INT",
-          np.dtype("float16"): "HALF", np.dtype("int64"): "LONG"}
+_NAMES = {
+    np.dtype("float32"): "FLOAT",
+    np.dtype("float64"): "DOUBLE",
+    np.dtype("int32"): "INT",
+    np.dtype("float16"): "HALF",
+    np.dtype("int64"): "LONG",
+}
 _WHITESPACE = re.compile(rb"\s+")
 ALLOCATION_MODE = "JAVACPP"
 MAX_RANK = 32

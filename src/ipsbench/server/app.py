@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -43,7 +43,9 @@ def create_app(config: ServerConfig) -> Starlette:
 
     async def load_keras(path: Path, name: str) -> ServedModel:
         loop = asyncio.get_running_loop()
-        model = await loop.run_in_executor(config.execution.pool, load_keras_file, path, name, config.execution)
+        model = await loop.run_in_executor(
+            config.execution.pool, load_keras_file, path, name, config.execution
+        )
         await model.warm_up()
         model.stats = ModelStats()  # warm-up calls are not the clients' inferences
         return model
@@ -57,9 +59,16 @@ def create_app(config: ServerConfig) -> Starlette:
         task.cancel()
 
     app = Starlette(
-        routes=v2_routes.routes() + tfserving_routes.routes() + skil_routes.routes() + skil_deploy.routes(),
+        routes=v2_routes.routes()
+        + tfserving_routes.routes()
+        + skil_routes.routes()
+        + skil_deploy.routes(),
         lifespan=lifespan,
-        exception_handlers={ClientError: _client_error, HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={
+            ClientError: _client_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
     )
     app.state.registry = registry
     app.state.max_body_bytes = config.max_body_bytes
@@ -81,12 +90,19 @@ async def _load_all(config: ServerConfig, registry: Registry) -> None:
             model.stats = ModelStats()
             registry.add(model)
         registry.ready = True
-        print(f"ipsbench serve: ready, {len(registry.models)} model(s): {', '.join(registry.models)}",
-              file=sys.stderr, flush=True)
+        print(
+            f"ipsbench serve: ready, {len(registry.models)} model(s): {', '.join(registry.models)}",
+            file=sys.stderr,
+            flush=True,
+        )
     except Exception as exc:
         registry.load_error = f"{type(exc).__name__}: {exc}"
         log.exception("loading models failed")
-        print(f"ipsbench serve: loading models failed: {registry.load_error}", file=sys.stderr, flush=True)
+        print(
+            f"ipsbench serve: loading models failed: {registry.load_error}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 async def _client_error(request: Request, exc: Exception) -> Response:

@@ -28,7 +28,7 @@ class SkilAuth:
     _key: bytes = field(default_factory=lambda: secrets.token_bytes(32))
 
     @classmethod
-    def from_environment(cls, token_ttl_s: float) -> "SkilAuth":
+    def from_environment(cls, token_ttl_s: float) -> SkilAuth:
         """Credentials from the environment; with no password set, one is generated and
         printed once, to the terminal that started the server (never to a log or a result)."""
         user = os.environ.get(USER_ENV) or DEFAULT_USER
@@ -45,7 +45,9 @@ class SkilAuth:
 
     def login(self, user: object, password: object) -> str:
         ok_user = isinstance(user, str) and hmac.compare_digest(user.encode(), self.user.encode())
-        ok_pass = isinstance(password, str) and hmac.compare_digest(password.encode(), self.password.encode())
+        ok_pass = isinstance(password, str) and hmac.compare_digest(
+            password.encode(), self.password.encode()
+        )
         if not (ok_user and ok_pass):
             raise ClientError(401, "wrong userId or password")
         now = int(time.time())
@@ -56,7 +58,9 @@ class SkilAuth:
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
-            raise ClientError(401, "this SKIL path needs `Authorization: Bearer <token>` from POST /login")
+            raise ClientError(
+                401, "this SKIL path needs `Authorization: Bearer <token>` from POST /login"
+            )
         try:
             claims = jwt.decode(token.strip(), self._key, algorithms=["HS256"])
         except jwt.ExpiredSignatureError:

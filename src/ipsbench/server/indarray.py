@@ -35,14 +35,18 @@ def read_indarray(value: Any, what: str = "prediction") -> tuple[np.ndarray, For
         return array, Form(binary=True, mime_wrapped="\n" in text)
     if "data" in value and "shape" in value:
         shape = value["shape"]
-        if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+        if not isinstance(shape, list) or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+        ):
             raise bad_request(f"`{what}.shape` must be a list of non-negative integers")
         ordering = value.get("ordering", "c")
         if ordering not in ("c", "f"):
             raise bad_request(f"`{what}.ordering` must be 'c' or 'f', not {ordering!r}")
         flat = as_numeric_array(value["data"], what=f"`{what}.data`").ravel()
         if flat.size != math.prod(shape):
-            raise bad_request(f"`{what}` has {flat.size} values; shape {shape} needs {math.prod(shape)}")
+            raise bad_request(
+                f"`{what}` has {flat.size} values; shape {shape} needs {math.prod(shape)}"
+            )
         return flat.reshape(shape, order="F" if ordering == "f" else "C"), Form(binary=False)
     raise bad_request(f"`{what}` must hold `array` (base64) or `ordering`, `shape` and `data`")
 

@@ -32,7 +32,9 @@ def zoo_entries(build_dir: Path, only: list[str] | None) -> list[dict[str, Any]]
         known = {e["name"] for e in entries}
         missing = [n for n in only if n not in known]
         if missing:
-            raise UserError(f"not built in {build_dir}: {', '.join(missing)}; run `ipsbench models build`")
+            raise UserError(
+                f"not built in {build_dir}: {', '.join(missing)}; run `ipsbench models build`"
+            )
         entries = [e for e in entries if e["name"] in only]
     return entries
 
@@ -46,12 +48,20 @@ def load_savedmodel(build_dir: Path, entry: dict[str, Any], execution: Execution
     signature = loaded.signatures["serving_default"]
     in_name, out_name = entry["input"]["name"], entry["output"]["name"]
 
-    def run(x: np.ndarray, _keep: Any = loaded) -> np.ndarray:  # _keep: the signature needs it alive
+    def run(
+        x: np.ndarray, _keep: Any = loaded
+    ) -> np.ndarray:  # _keep: the signature needs it alive
         return signature(**{in_name: tf.constant(x)})[out_name].numpy()
 
-    return _compute_model(entry["name"], run, tuple(entry["input"]["shape"][1:]),
-                          tuple(entry["output"]["shape"][1:]), entry.get("max_batch_size", 64),
-                          "tensorflow_savedmodel", execution)
+    return _compute_model(
+        entry["name"],
+        run,
+        tuple(entry["input"]["shape"][1:]),
+        tuple(entry["output"]["shape"][1:]),
+        entry.get("max_batch_size", 64),
+        "tensorflow_savedmodel",
+        execution,
+    )
 
 
 def load_keras_file(path: Path, name: str, execution: Execution) -> ComputeModel:
@@ -74,8 +84,15 @@ def load_keras_file(path: Path, name: str, execution: Execution) -> ComputeModel
     return _compute_model(name, run, in_shape, out_shape, 64, "tensorflow_keras", execution)
 
 
-def _compute_model(name: str, run: Any, in_shape: tuple, out_shape: tuple, max_batch_size: int,
-                   platform: str, execution: Execution) -> ComputeModel:
+def _compute_model(
+    name: str,
+    run: Any,
+    in_shape: tuple,
+    out_shape: tuple,
+    max_batch_size: int,
+    platform: str,
+    execution: Execution,
+) -> ComputeModel:
     return ComputeModel(
         name=name,
         input_shape=in_shape,
@@ -90,8 +107,14 @@ def _compute_model(name: str, run: Any, in_shape: tuple, out_shape: tuple, max_b
     )
 
 
-_SYNTHETIC_KEYS = {"name": str, "service_ms": float, "slots": int, "stall_every_s": float,
-                   "stall_s": float, "input": str}
+_SYNTHETIC_KEYS = {
+    "name": str,
+    "service_ms": float,
+    "slots": int,
+    "stall_every_s": float,
+    "stall_s": float,
+    "input": str,
+}
 
 
 def parse_synthetic(text: str) -> SyntheticModel:
@@ -100,12 +123,16 @@ def parse_synthetic(text: str) -> SyntheticModel:
     for part in filter(None, (p.strip() for p in text.split(","))):
         key, sep, raw = part.partition("=")
         if not sep or key not in _SYNTHETIC_KEYS:
-            raise UserError(f"--synthetic {text!r}: {part!r} is not one of "
-                            f"{', '.join(k + '=…' for k in _SYNTHETIC_KEYS)}")
+            raise UserError(
+                f"--synthetic {text!r}: {part!r} is not one of "
+                f"{', '.join(k + '=…' for k in _SYNTHETIC_KEYS)}"
+            )
         try:
             values[key] = _SYNTHETIC_KEYS[key](raw)
         except ValueError:
-            raise UserError(f"--synthetic {text!r}: {key} must be a {_SYNTHETIC_KEYS[key].__name__}") from None
+            raise UserError(
+                f"--synthetic {text!r}: {key} must be a {_SYNTHETIC_KEYS[key].__name__}"
+            ) from None
     for key in ("name", "service_ms", "slots"):
         if key not in values:
             raise UserError(f"--synthetic {text!r} needs {key}=…")
@@ -121,6 +148,11 @@ def parse_synthetic(text: str) -> SyntheticModel:
     if stall and not 0 < stall < every:
         raise UserError(f"--synthetic {text!r}: stall_s must be shorter than stall_every_s")
     return SyntheticModel(
-        name=values["name"], input_shape=shape, output_shape=shape, service_s=values["service_ms"] / 1000,
-        slots=values["slots"], stall_every_s=every, stall_s=stall,
+        name=values["name"],
+        input_shape=shape,
+        output_shape=shape,
+        service_s=values["service_ms"] / 1000,
+        slots=values["slots"],
+        stall_every_s=every,
+        stall_s=stall,
     )

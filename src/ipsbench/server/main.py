@@ -58,9 +58,13 @@ def serve(options: ServeOptions) -> int:
     if not options.no_zoo and (manifest_exists or options.only or not synthetic):
         entries = zoo_entries(options.build_dir, options.only or None)
     if not entries and not synthetic:
-        raise UserError("nothing to serve: build the zoo (`ipsbench models build`) or declare --synthetic models")
+        raise UserError(
+            "nothing to serve: build the zoo (`ipsbench models build`) or declare --synthetic models"
+        )
     if options.max_body_mb <= 0 or options.max_batch < 0 or options.batch_timeout_us < 0:
-        raise UserError("--max-body-mb must be > 0; --max-batch and --batch-timeout-us must be >= 0")
+        raise UserError(
+            "--max-body-mb must be > 0; --max-batch and --batch-timeout-us must be >= 0"
+        )
     workers = options.workers or os.cpu_count() or 1
     sock = listening_socket(options.host, options.port)
     execution = Execution(
@@ -85,11 +89,20 @@ def serve(options: ServeOptions) -> int:
     )
     app = create_app(config)
     host, port = sock.getsockname()[:2]
-    print(f"ipsbench serve: listening on http://{_url_host(host)}:{port} "
-          f"(TF Serving /v1, KServe V2 /v2, SKIL /login /endpoints)", file=sys.stderr, flush=True)
+    print(
+        f"ipsbench serve: listening on http://{_url_host(host)}:{port} "
+        f"(TF Serving /v1, KServe V2 /v2, SKIL /login /endpoints)",
+        file=sys.stderr,
+        flush=True,
+    )
     server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", access_log=options.access_log, lifespan="on",
-                       timeout_keep_alive=30)
+        uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=options.access_log,
+            lifespan="on",
+            timeout_keep_alive=30,
+        )
     )
     try:
         asyncio.run(server.serve(sockets=[sock]))

@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -92,7 +92,9 @@ class ComputeModel(ServedModel):
                 self.stats.record_execution(batch, timing.compute_s)
             return y, timing
         queued = now()
-        y, started, ended = await asyncio.get_running_loop().run_in_executor(self._pool, self._execute, x)
+        y, started, ended = await asyncio.get_running_loop().run_in_executor(
+            self._pool, self._execute, x
+        )
         self.stats.record_execution(len(x), ended - started)
         return y, Timing(started - queued, ended - started)
 
@@ -190,7 +192,9 @@ class DynamicBatcher:
                 rows = len(p.x)
                 timing = Timing(started - p.queued, ended - started)
                 if not p.future.done():
-                    p.future.set_result((y[offset : offset + rows], timing, len(x) if index == 0 else 0))
+                    p.future.set_result(
+                        (y[offset : offset + rows], timing, len(x) if index == 0 else 0)
+                    )
                 offset += rows
         finally:
             self._slots.release()

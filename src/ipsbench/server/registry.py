@@ -19,8 +19,12 @@ class Registry:
         model = self.models.get(name)
         if model is None:
             if not self.ready:
-                raise ClientError(503, f"model {name!r} is not loaded yet; the server is warming up")
-            raise not_found(f"unknown model {name!r}; this server hosts: {', '.join(sorted(self.models))}")
+                raise ClientError(
+                    503, f"model {name!r} is not loaded yet; the server is warming up"
+                )
+            raise not_found(
+                f"unknown model {name!r}; this server hosts: {', '.join(sorted(self.models))}"
+            )
         if version is not None and version != model.version:
             raise not_found(f"model {name!r} has no version {version!r}; it has {model.version}")
         return model

@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -97,7 +98,9 @@ class SkilDeployments:
             name = next((n for n in self.registry.models if slug(n) == slug(model)), model)
             served = self.registry.get(name)
         else:
-            entity = next((m for m in d.models.values() if model in (m.name, slug(m.name), m.id)), None)
+            entity = next(
+                (m for m in d.models.values() if model in (m.name, slug(m.name), m.id)), None
+            )
             if entity is None:
                 raise not_found(f"deployment {d.name!r} has no model {model!r}")
             if entity.state != "started" or entity.served is None:
@@ -110,35 +113,53 @@ class SkilDeployments:
     def deployment_json(self, d: Deployment) -> dict[str, Any]:
         if d.name == BENCHMARK:
             models = [
-                {"id": n, "name": n, "state": "started", "modelType": "model",
-                 "uri": [f"{d.slug}/model/{slug(n)}/default"]}
+                {
+                    "id": n,
+                    "name": n,
+                    "state": "started",
+                    "modelType": "model",
+                    "uri": [f"{d.slug}/model/{slug(n)}/default"],
+                }
                 for n in sorted(self.registry.models)
             ]
         else:
             models = [m.json(d.slug) for m in d.models.values()]
-        return {"id": d.id, "name": d.name, "deploymentSlug": d.slug, "status": "Deployed",
-                "body": {"models": models, "transforms": [], "knn": []}}
+        return {
+            "id": d.id,
+            "name": d.name,
+            "deploymentSlug": d.slug,
+            "status": "Deployed",
+            "body": {"models": models, "transforms": [], "knn": []},
+        }
 
     def upload_path(self, original: str) -> Path:
         suffix = Path(original).suffix.lower()
         if suffix not in UPLOAD_SUFFIXES:
-            raise bad_request(f"cannot import {original!r}: upload a Keras {' or '.join(UPLOAD_SUFFIXES)} file")
+            raise bad_request(
+                f"cannot import {original!r}: upload a Keras {' or '.join(UPLOAD_SUFFIXES)} file"
+            )
         self.uploads.mkdir(parents=True, exist_ok=True)
         return self.uploads / f"{uuid.uuid4().hex}{suffix}"
 
     def uploaded_file(self, location: Any) -> Path:
         if not isinstance(location, str) or not location.startswith("file://"):
-            raise bad_request("`fileLocation` must be file://<path> as returned by /api/upload/model")
-        path = Path(location[len("file://"):]).resolve()
+            raise bad_request(
+                "`fileLocation` must be file://<path> as returned by /api/upload/model"
+            )
+        path = Path(location[len("file://") :]).resolve()
         if path.parent != self.uploads.resolve() or not path.is_file():
             raise bad_request("`fileLocation` must name a file uploaded to this server")
         return path
 
     async def _start(self, entity: SkilModel) -> None:
         try:
-            entity.served = await self.load_keras(Path(entity.file_location[len("file://"):]), entity.name)
+            entity.served = await self.load_keras(
+                Path(entity.file_location[len("file://") :]), entity.name
+            )
             entity.state = "started"
-        except Exception as exc:  # a file that is not a loadable model: the model failed, not the server
+        except (
+            Exception
+        ) as exc:  # a file that is not a loadable model: the model failed, not the server
             entity.state, entity.error = "failed", f"{type(exc).__name__}: {exc}"[:500]
 
 
@@ -183,9 +204,18 @@ async def upload(request: Request) -> Response:
                 target.unlink(missing_ok=True)
                 raise ClientError(413, f"upload exceeds the limit of {limit} bytes")
             out.write(chunk)
-    return json_response({"fileUploadResponseList": [
-        {"fileName": upload_file.filename, "path": str(target), "status": "uploaded", "fileSize": size}
-    ]})
+    return json_response(
+        {
+            "fileUploadResponseList": [
+                {
+                    "fileName": upload_file.filename,
+                    "path": str(target),
+                    "status": "uploaded",
+                    "fileSize": size,
+                }
+            ]
+        }
+    )
 
 
 async def create_deployment(request: Request) -> Response:
@@ -218,7 +248,9 @@ async def add_model(request: Request) -> Response:
     store = _store(request)
     d = store.deployment(request.path_params["id"])
     if d.name == BENCHMARK:
-        raise bad_request("deployment `benchmark` holds the server's zoo; create another deployment")
+        raise bad_request(
+            "deployment `benchmark` holds the server's zoo; create another deployment"
+        )
     body = parse_json_object(await read_body(request))
     name = body.get("name")
     if not isinstance(name, str) or not slug(name):
@@ -228,7 +260,9 @@ async def add_model(request: Request) -> Response:
     if not isinstance(scale, int) or isinstance(scale, bool) or scale < 1:
         raise bad_request("`scale` must be a positive integer")
     if any(m.name == name for m in d.models.values()):
-        raise ClientError(409, f"deployment {d.name!r} already has a model {name!r}; delete it first")
+        raise ClientError(
+            409, f"deployment {d.name!r} already has a model {name!r}; delete it first"
+        )
     entity = SkilModel(store._new_id(), name, d.id, f"file://{path}", scale)
     d.models[entity.id] = entity
     return json_response(entity.json(d.slug))
@@ -238,7 +272,9 @@ def _entity(store: SkilDeployments, request: Request) -> tuple[Deployment, SkilM
     d = store.deployment(request.path_params["id"])
     entity = d.models.get(request.path_params["model_id"])
     if entity is None:
-        raise not_found(f"deployment {d.name!r} has no model id {request.path_params['model_id']!r}")
+        raise not_found(
+            f"deployment {d.name!r} has no model id {request.path_params['model_id']!r}"
+        )
     return d, entity
 
 

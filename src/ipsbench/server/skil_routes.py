@@ -46,7 +46,10 @@ async def infer(request: Request) -> Response:
     x = check_batch(array, model.input_shape, "the INDArray")
     y, timing = await model.infer(x)
     headers = {"Server-Timing": timing.server_timing_header()}
-    answer: dict = {"id": body.get("id") if isinstance(body.get("id"), str) else "", "needsPreProcessing": False}
+    answer: dict = {
+        "id": body.get("id") if isinstance(body.get("id"), str) else "",
+        "needsPreProcessing": False,
+    }
     if op == "predict":
         answer["prediction"] = write_indarray(y, form)
     elif op == "multipredict":
@@ -54,7 +57,10 @@ async def infer(request: Request) -> Response:
     else:
         flat = y.reshape(len(y), -1)
         return json_response(
-            {"results": np.argmax(flat, axis=1).astype(int).tolist(), "probabilities": flat.max(axis=1)},
+            {
+                "results": np.argmax(flat, axis=1).astype(int).tolist(),
+                "probabilities": flat.max(axis=1),
+            },
             headers=headers,
         )
     return json_response(answer, headers=headers)

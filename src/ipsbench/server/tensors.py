@@ -24,14 +24,18 @@ V2_DTYPES: dict[str, np.dtype] = {
 }
 
 
-def as_numeric_array(data: Any, dtype: np.dtype | str = "float32", what: str = "input") -> np.ndarray:
+def as_numeric_array(
+    data: Any, dtype: np.dtype | str = "float32", what: str = "input"
+) -> np.ndarray:
     """A numeric ndarray from nested lists, or a 400 saying why not."""
     if isinstance(data, (str, bytes, dict)) or data is None:
         raise bad_request(f"{what} must be numbers, not {type(data).__name__}")
     try:
         array = np.asarray(data, dtype=dtype)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise bad_request(f"{what} is not a numeric tensor of {np.dtype(dtype).name}: {exc}") from None
+        raise bad_request(
+            f"{what} is not a numeric tensor of {np.dtype(dtype).name}: {exc}"
+        ) from None
     return array
 
 
@@ -39,7 +43,9 @@ def check_batch(array: np.ndarray, row_shape: tuple[int, ...], what: str = "inpu
     """`array` must be [batch, *row_shape] with batch >= 1; returns it as float32."""
     expected = [-1, *row_shape]
     if array.ndim != len(row_shape) + 1 or tuple(array.shape[1:]) != tuple(row_shape):
-        raise bad_request(f"{what} has shape {list(array.shape)}; expected {expected} (-1 = any batch)")
+        raise bad_request(
+            f"{what} has shape {list(array.shape)}; expected {expected} (-1 = any batch)"
+        )
     if array.shape[0] < 1:
         raise bad_request(f"{what} has an empty batch; expected {expected}")
     if array.dtype != np.float32:
@@ -50,7 +56,9 @@ def check_batch(array: np.ndarray, row_shape: tuple[int, ...], what: str = "inpu
 
 
 def v2_shape_dims(shape: Any) -> list[int]:
-    if not isinstance(shape, list) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+    if not isinstance(shape, list) or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+    ):
         raise bad_request(f"`shape` must be a list of non-negative integers, not {shape!r}")
     return shape
 

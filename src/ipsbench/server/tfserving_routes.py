@@ -16,7 +16,9 @@ from ipsbench.server.models import ServedModel
 from ipsbench.server.tensors import as_numeric_array, check_batch
 
 # Starlette's path parameters stop at '/', but TF Serving puts the verb after a ':'.
-_PATH = re.compile(r"^(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?(?P<tail>:predict|/metadata)?$")
+_PATH = re.compile(
+    r"^(?P<name>[^/:]+)(?:/versions/(?P<version>[^/:]+))?(?P<tail>:predict|/metadata)?$"
+)
 
 
 def routes() -> list[Route]:
@@ -43,7 +45,11 @@ async def dispatch(request: Request) -> Response:
 def status(model: ServedModel) -> dict[str, Any]:
     return {
         "model_version_status": [
-            {"version": model.version, "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}}
+            {
+                "version": model.version,
+                "state": "AVAILABLE",
+                "status": {"error_code": "OK", "error_message": ""},
+            }
         ]
     }
 
@@ -51,7 +57,10 @@ def status(model: ServedModel) -> dict[str, Any]:
 def _tensor_info(name: str, shape: tuple[int, ...]) -> dict[str, Any]:
     return {
         "dtype": "DT_FLOAT",
-        "tensor_shape": {"dim": [{"size": str(d), "name": ""} for d in (-1, *shape)], "unknown_rank": False},
+        "tensor_shape": {
+            "dim": [{"size": str(d), "name": ""} for d in (-1, *shape)],
+            "unknown_rank": False,
+        },
         "name": f"serving_default_{name}:0",
     }
 
@@ -63,8 +72,12 @@ def metadata(model: ServedModel) -> dict[str, Any]:
             "signature_def": {
                 "signature_def": {
                     "serving_default": {
-                        "inputs": {model.input_name: _tensor_info(model.input_name, model.input_shape)},
-                        "outputs": {model.output_name: _tensor_info(model.output_name, model.output_shape)},
+                        "inputs": {
+                            model.input_name: _tensor_info(model.input_name, model.input_shape)
+                        },
+                        "outputs": {
+                            model.output_name: _tensor_info(model.output_name, model.output_shape)
+                        },
                         "method_name": "tensorflow/serving/predict",
                     }
                 }
@@ -95,7 +108,9 @@ def _unwrap_named(value: Any, model: ServedModel, what: str) -> Any:
     """A named input (`{"input": ...}`) or the bare tensor."""
     if isinstance(value, dict):
         if set(value) != {model.input_name}:
-            raise bad_request(f"{what} names inputs {sorted(value)}; this model takes only {model.input_name!r}")
+            raise bad_request(
+                f"{what} names inputs {sorted(value)}; this model takes only {model.input_name!r}"
+            )
         return value[model.input_name]
     return value
 

@@ -87,8 +87,12 @@ async def model_config(request: Request) -> Response:
             "platform": m.platform,
             "backend": "ipsbench",
             "max_batch_size": m.max_batch_size,
-            "input": [{"name": m.input_name, "data_type": "TYPE_FP32", "dims": list(m.input_shape)}],
-            "output": [{"name": m.output_name, "data_type": "TYPE_FP32", "dims": list(m.output_shape)}],
+            "input": [
+                {"name": m.input_name, "data_type": "TYPE_FP32", "dims": list(m.input_shape)}
+            ],
+            "output": [
+                {"name": m.output_name, "data_type": "TYPE_FP32", "dims": list(m.output_shape)}
+            ],
         }
     )
 
@@ -143,10 +147,14 @@ def _input_tensor(spec: Any, model: ServedModel, binary: bytes) -> np.ndarray:
         if "data" in spec:
             raise bad_request("an input carries both `data` and `binary_data_size`")
         if not isinstance(size, int) or isinstance(size, bool) or size != len(binary):
-            raise bad_request(f"binary_data_size {size!r} does not match the {len(binary)} bytes sent")
+            raise bad_request(
+                f"binary_data_size {size!r} does not match the {len(binary)} bytes sent"
+            )
         expected = math.prod(shape) * dtype.itemsize
         if size != expected:
-            raise bad_request(f"binary input of {size} bytes does not fit shape {shape} of {dtype.name}")
+            raise bad_request(
+                f"binary input of {size} bytes does not fit shape {shape} of {dtype.name}"
+            )
         array = np.frombuffer(binary, dtype=dtype.newbyteorder("<")).reshape(shape)
     else:
         if binary:
@@ -155,7 +163,9 @@ def _input_tensor(spec: Any, model: ServedModel, binary: bytes) -> np.ndarray:
             raise bad_request(f"input {name!r} has no `data`")
         array = as_numeric_array(spec["data"], dtype, what=f"input {name!r}")
         if array.size != math.prod(shape):
-            raise bad_request(f"input {name!r} has {array.size} values; shape {shape} needs {math.prod(shape)}")
+            raise bad_request(
+                f"input {name!r} has {array.size} values; shape {shape} needs {math.prod(shape)}"
+            )
         array = array.reshape(shape)  # flat or nested data, read in row-major order
     return check_batch(array, model.input_shape, f"input {name!r}")
 
@@ -169,14 +179,18 @@ def _wants_binary(header: dict[str, Any], model: ServedModel) -> bool:
         raise bad_request("`outputs` must be a list")
     for out in outputs:
         if not isinstance(out, dict) or out.get("name") != model.output_name:
-            raise bad_request(f"requested output {out!r} is unknown; this model has {model.output_name!r}")
+            raise bad_request(
+                f"requested output {out!r} is unknown; this model has {model.output_name!r}"
+            )
         params = out.get("parameters") or {}
         if isinstance(params, dict) and params.get("binary_data"):
             return True
     return False
 
 
-def _answer(header: dict[str, Any], model: ServedModel, y: np.ndarray, server_timing: str) -> Response:
+def _answer(
+    header: dict[str, Any], model: ServedModel, y: np.ndarray, server_timing: str
+) -> Response:
     answer: dict[str, Any] = {"model_name": model.name, "model_version": model.version}
     if isinstance(header.get("id"), str):
         answer["id"] = header["id"]
