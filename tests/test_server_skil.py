@@ -232,3 +232,60 @@ def test_a_file_that_is_not_a_model_fails_cleanly(reference_server: str) -> None
     failed = _wait_state(url, headers, dep["id"], entity["id"])
     assert failed["state"] == "failed" and failed["error"]
     assert requests.get(url + "/v2/health/live").status_code == 200
+
+
+def test_models_push_skil_deploys_and_replaces(reference_server: str, built_zoo: Path) -> None:
+    from tests.helpers import run_cli
+
+    args = (
+        "models",
+        "push",
+        "mlp-100k",
+        "--protocol",
+        "skil",
+        "--url",
+        reference_server,
+        "--deployment",
+        "Push_Test",
+        "--out",
+        str(built_zoo),
+    )
+    for _ in range(2):  # the second push replaces the first model
+        result = run_cli(*args, env=SKIL_ENV, timeout=300)
+        assert result.returncode == 0, result.stderr
+        predict_url = result.stdout.strip().splitlines()[-1]
+        assert (
+            predict_url == f"{reference_server}/endpoints/pushtest/model/mlp-100k/default/predict"
+        )
+    headers = login(reference_server)
+    dep = next(
+        d
+        for d in requests.get(reference_server + "/deployments", headers=headers).json()
+        if d["name"] == "Push_Test"
+    )
+    assert [(m["name"], m["state"]) for m in dep["body"]["models"]] == [("mlp-100k", "started")]
+    x = np.ones((1, 100), dtype=np.float32)
+    r = requests.post(predict_url, json={"prediction": {"array": encode_array(x)}}, headers=headers)
+    assert r.status_code == 200 and decode_array(r.json()["prediction"]["array"]).shape == (1, 10)
+
+
+def test_models_push_skil_errors(reference_server: str, built_zoo: Path) -> None:
+    from tests.helpers import assert_user_error, run_cli
+
+    base = ("models", "push", "--protocol", "skil", "--out", str(built_zoo))
+    assert_user_error(
+        run_cli(*base, "mlp-100k", "--url", reference_server, env={"IPSBENCH_SKIL_PASSWORD": ""}),
+        "set IPSBENCH_SKIL_PASSWORD",
+    )
+    wrong = {**SKIL_ENV, "IPSBENCH_SKIL_PASSWORD": "wrong"}
+    assert_user_error(
+        run_cli(*base, "mlp-100k", "--url", reference_server, env=wrong), "refused the login"
+    )
+    assert_user_error(
+        run_cli(*base, "nonesuch", "--url", reference_server, env=SKIL_ENV),
+        "'nonesuch' is not built",
+    )
+    assert_user_error(
+        run_cli(*base, "mlp-100k", "--url", "http://127.0.0.1:9", env=SKIL_ENV), "cannot reach SKIL"
+    )
+    assert_user_error(run_cli(*base, "mlp-100k", env=SKIL_ENV), "needs --url")

@@ -8,7 +8,6 @@ files are stored under the server's own data folder with names the server choose
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ipsbench.protocols.skil_client import slug
 from ipsbench.server.errors import ClientError, bad_request, not_found
 from ipsbench.server.http import json_response, parse_json_object, read_body
 from ipsbench.server.models import ServedModel
@@ -28,11 +28,6 @@ BENCHMARK = "benchmark"
 UPLOAD_SUFFIXES = (".h5", ".hdf5", ".keras")
 STATES = ("created", "starting", "started", "stopping", "stopped", "unhealthy", "failed")
 KerasLoader = Callable[[Path, str], Awaitable[ServedModel]]
-
-
-def slug(name: str) -> str:
-    """SKIL's slugs: the name lower-cased with `_` and spaces removed."""
-    return re.sub(r"[_ ]", "", name.lower())
 
 
 @dataclass
@@ -94,25 +89,26 @@ class SkilDeployments:
     def resolve(self, deployment: str, model: str, version: str) -> ServedModel:
         """The served model behind /endpoints/{deployment}/model/{model}/{version}."""
         d = self.deployment(deployment)
-        if d.name == BENCHMARK and not d.models:
+        entity = next((m for m in d.models.values() if model in (m.name, slug(m.name), m.id)), None)
+        if entity is None and d.name == BENCHMARK:
+            # The zoo the server loaded; a model pushed to `benchmark` under the same name wins.
             name = next((n for n in self.registry.models if slug(n) == slug(model)), model)
             served = self.registry.get(name)
+        elif entity is None:
+            raise not_found(f"deployment {d.name!r} has no model {model!r}")
+        elif entity.state != "started" or entity.served is None:
+            raise ClientError(503, f"model {entity.name!r} is {entity.state}, not started")
         else:
-            entity = next(
-                (m for m in d.models.values() if model in (m.name, slug(m.name), m.id)), None
-            )
-            if entity is None:
-                raise not_found(f"deployment {d.name!r} has no model {model!r}")
-            if entity.state != "started" or entity.served is None:
-                raise ClientError(503, f"model {entity.name!r} is {entity.state}, not started")
             served = entity.served
         if version not in ("default", "latest", served.version):
             raise not_found(f"model {model!r} has no version {version!r}; use `default`")
         return served
 
     def deployment_json(self, d: Deployment) -> dict[str, Any]:
+        models = [m.json(d.slug) for m in d.models.values()]
         if d.name == BENCHMARK:
-            models = [
+            pushed = {m.name for m in d.models.values()}
+            models += [
                 {
                     "id": n,
                     "name": n,
@@ -121,9 +117,8 @@ class SkilDeployments:
                     "uri": [f"{d.slug}/model/{slug(n)}/default"],
                 }
                 for n in sorted(self.registry.models)
+                if n not in pushed
             ]
-        else:
-            models = [m.json(d.slug) for m in d.models.values()]
         return {
             "id": d.id,
             "name": d.name,
@@ -247,10 +242,6 @@ async def list_models(request: Request) -> Response:
 async def add_model(request: Request) -> Response:
     store = _store(request)
     d = store.deployment(request.path_params["id"])
-    if d.name == BENCHMARK:
-        raise bad_request(
-            "deployment `benchmark` holds the server's zoo; create another deployment"
-        )
     body = parse_json_object(await read_body(request))
     name = body.get("name")
     if not isinstance(name, str) or not slug(name):
