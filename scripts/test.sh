@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, slow tests included; `.ci/run` calls exactly this.
 source "$(dirname "$0")/bootstrap.sh"
-ruff check src tests
-ruff format --check src tests
+bash "$ROOT/scripts/kserve-venv.sh"   # KServe, the second engine the protocol tests run against
+ruff check src tests benchmarks
+ruff format --check src tests benchmarks
 python -m pytest "$@"

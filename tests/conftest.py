@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,43 @@ def reference_server(built_zoo: Path, tmp_path_factory: pytest.TempPathFactory):
         yield url
 
 
-@pytest.fixture(scope="session", params=["reference"])
-def server(request: pytest.FixtureRequest) -> str:
+@pytest.fixture(scope="session")
+def kserve_server(built_zoo: Path, tmp_path_factory: pytest.TempPathFactory):
+    """KServe's own ModelServer hosting the same models (an engine we did not write)."""
+    from ipsbench.server.kserve_launch import kserve_python
+    from tests.server_proc import running_server
+
+    if not kserve_python().exists():
+        pytest.fail(
+            "KServe's environment is missing: run `bash scripts/kserve-venv.sh` (test.sh does)"
+        )
+    log = tmp_path_factory.mktemp("kserve") / "server.log"
+    with running_server(
+        "--engine",
+        "kserve",
+        "--models",
+        str(built_zoo),
+        "--model",
+        "identity",
+        "--model",
+        "mlp-100k",
+        log=log,
+    ) as url:
+        yield url
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    engine: str
+
+    def lacks(self, *features: str) -> None:
+        """Skip, saying why, where KServe does not implement a feature the test checks."""
+        if self.engine == "kserve":
+            pytest.skip(f"KServe 0.21 does not serve {', '.join(features)}")
+
+
+@pytest.fixture(scope="session", params=["reference", "kserve"])
+def server(request: pytest.FixtureRequest) -> Target:
     """Every engine the TF Serving and V2 protocol tests run against."""
-    return request.getfixturevalue(f"{request.param}_server")
+    return Target(request.getfixturevalue(f"{request.param}_server"), request.param)

@@ -27,11 +27,12 @@ def _close(got, want) -> None:
     np.testing.assert_allclose(np.asarray(got, dtype=np.float32), want, rtol=1e-4, atol=1e-6)
 
 
-def test_tfserving_status_and_metadata(server: str) -> None:
-    status = requests.get(server + "/v1/models/mlp-100k").json()
+def test_tfserving_status_and_metadata(server) -> None:
+    server.lacks("TF Serving's model status and metadata")
+    status = requests.get(server.url + "/v1/models/mlp-100k").json()
     assert status["model_version_status"][0]["state"] == "AVAILABLE"
-    assert requests.get(server + "/v1/models/mlp-100k/versions/1").status_code == 200
-    meta = requests.get(server + "/v1/models/mlp-100k/metadata").json()
+    assert requests.get(server.url + "/v1/models/mlp-100k/versions/1").status_code == 200
+    meta = requests.get(server.url + "/v1/models/mlp-100k/metadata").json()
     sig = meta["metadata"]["signature_def"]["signature_def"]["serving_default"]
     dims = [int(d["size"]) for d in sig["inputs"]["input"]["tensor_shape"]["dim"]]
     assert dims == [-1, 100]
@@ -40,73 +41,75 @@ def test_tfserving_status_and_metadata(server: str) -> None:
 @pytest.mark.parametrize(
     "path", ["/v1/models/mlp-100k:predict", "/v1/models/mlp-100k/versions/1:predict"]
 )
-def test_tfserving_row_form(server: str, expected: np.ndarray, path: str) -> None:
-    r = requests.post(server + path, json={"instances": X.tolist()})
+def test_tfserving_row_form(server, expected: np.ndarray, path: str) -> None:
+    if "versions" in path:
+        server.lacks("/versions/{v}:predict")
+    r = requests.post(server.url + path, json={"instances": X.tolist()})
     assert r.status_code == 200, r.text
     _close(r.json()["predictions"], expected)
 
 
-def test_tfserving_row_form_with_named_inputs(server: str, expected: np.ndarray) -> None:
+def test_tfserving_row_form_with_named_inputs(server, expected: np.ndarray) -> None:
     r = requests.post(
-        server + "/v1/models/mlp-100k:predict",
+        server.url + "/v1/models/mlp-100k:predict",
         json={"instances": [{"input": row} for row in X.tolist()]},
     )
     assert r.status_code == 200, r.text
     _close(r.json()["predictions"], expected)
 
 
-def test_tfserving_column_form(server: str, expected: np.ndarray) -> None:
-    r = requests.post(server + "/v1/models/mlp-100k:predict", json={"inputs": X.tolist()})
+def test_tfserving_column_form(server, expected: np.ndarray) -> None:
+    r = requests.post(server.url + "/v1/models/mlp-100k:predict", json={"inputs": X.tolist()})
     assert r.status_code == 200, r.text
     _close(r.json()["outputs"], expected)
     r = requests.post(
-        server + "/v1/models/mlp-100k:predict", json={"inputs": {"input": X.tolist()}}
+        server.url + "/v1/models/mlp-100k:predict", json={"inputs": {"input": X.tolist()}}
     )
     _close(r.json()["outputs"], expected)
 
 
-def test_v2_metadata_ready_and_health(server: str) -> None:
-    assert requests.get(server + "/v2/health/live").status_code == 200
-    assert requests.get(server + "/v2/health/ready").status_code == 200
-    assert requests.get(server + "/v2/models/mlp-100k/ready").status_code == 200
-    meta = requests.get(server + "/v2/models/mlp-100k").json()
+def test_v2_metadata_ready_and_health(server) -> None:
+    assert requests.get(server.url + "/v2/health/live").status_code == 200
+    assert requests.get(server.url + "/v2/health/ready").status_code == 200
+    assert requests.get(server.url + "/v2/models/mlp-100k/ready").status_code == 200
+    meta = requests.get(server.url + "/v2/models/mlp-100k").json()
     assert meta["name"] == "mlp-100k"
     assert meta["inputs"] == [{"name": "input", "datatype": "FP32", "shape": [-1, 100]}]
     assert meta["outputs"][0]["shape"] == [-1, 10]
 
 
 @pytest.mark.parametrize("nested", [True, False])
-def test_v2_infer_nested_and_flat(server: str, expected: np.ndarray, nested: bool) -> None:
+def test_v2_infer_nested_and_flat(server, expected: np.ndarray, nested: bool) -> None:
     data = X.tolist() if nested else X.ravel().tolist()
     body = {
         "id": "req-1",
         "inputs": [{"name": "input", "shape": [3, 100], "datatype": "FP32", "data": data}],
     }
-    r = requests.post(server + "/v2/models/mlp-100k/infer", json=body)
+    r = requests.post(server.url + "/v2/models/mlp-100k/infer", json=body)
     assert r.status_code == 200, r.text
     out = r.json()["outputs"][0]
     assert out["shape"] == [3, 10] and out["datatype"] == "FP32"
     _close(np.asarray(out["data"]).reshape(3, 10), expected)
 
 
-def test_v2_other_numeric_datatypes(server: str) -> None:
+def test_v2_other_numeric_datatypes(server) -> None:
     ints = np.arange(300).reshape(3, 100) % 7
     body = {
         "inputs": [
             {"name": "input", "shape": [3, 100], "datatype": "INT32", "data": ints.ravel().tolist()}
         ]
     }
-    as_int = requests.post(server + "/v2/models/mlp-100k/infer", json=body).json()["outputs"][0][
-        "data"
-    ]
+    as_int = requests.post(server.url + "/v2/models/mlp-100k/infer", json=body).json()["outputs"][
+        0
+    ]["data"]
     body["inputs"][0]["datatype"] = "FP64"
-    as_fp64 = requests.post(server + "/v2/models/mlp-100k/infer", json=body).json()["outputs"][0][
-        "data"
-    ]
+    as_fp64 = requests.post(server.url + "/v2/models/mlp-100k/infer", json=body).json()["outputs"][
+        0
+    ]["data"]
     assert as_int == as_fp64
 
 
-def test_v2_binary_tensor_extension(server: str, expected: np.ndarray) -> None:
+def test_v2_binary_tensor_extension(server, expected: np.ndarray) -> None:
     raw = X.astype("<f4").tobytes()
     header = orjson.dumps(
         {
@@ -122,7 +125,13 @@ def test_v2_binary_tensor_extension(server: str, expected: np.ndarray) -> None:
         }
     )
     r = requests.post(
-        server + "/v2/models/mlp-100k/versions/1/infer",
+        # KServe 0.21 answers 501 to versioned paths; the reference server takes both.
+        server.url
+        + (
+            "/v2/models/mlp-100k/versions/1/infer"
+            if server.engine == "reference"
+            else "/v2/models/mlp-100k/infer"
+        ),
         data=header + raw,
         headers={
             "Inference-Header-Content-Length": str(len(header)),
@@ -137,47 +146,51 @@ def test_v2_binary_tensor_extension(server: str, expected: np.ndarray) -> None:
     _close(np.frombuffer(r.content[n:], dtype="<f4").reshape(3, 10), expected)
 
 
-def test_v2_config_for_perf_analyzer(server: str) -> None:
-    assert "statistics" in requests.get(server + "/v2").json()["extensions"]
-    config = requests.get(server + "/v2/models/mlp-100k/config").json()
+def test_v2_config_for_perf_analyzer(server) -> None:
+    server.lacks("Triton's /config and statistics extension")
+    assert "statistics" in requests.get(server.url + "/v2").json()["extensions"]
+    config = requests.get(server.url + "/v2/models/mlp-100k/config").json()
     assert config["max_batch_size"] == 64
     assert config["input"] == [{"name": "input", "data_type": "TYPE_FP32", "dims": [100]}]
     assert config["output"] == [{"name": "output", "data_type": "TYPE_FP32", "dims": [10]}]
 
 
-def test_stats_counters_rise_with_every_protocol(server: str) -> None:
+def test_stats_counters_rise_with_every_protocol(server) -> None:
+    server.lacks("Triton's /stats")
+
     def counts() -> tuple[int, int]:
-        stats = requests.get(server + "/v2/models/identity/stats").json()["model_stats"][0]
+        stats = requests.get(server.url + "/v2/models/identity/stats").json()["model_stats"][0]
         return stats["inference_count"], stats["inference_stats"]["success"]["count"]
 
     before = counts()
     requests.post(
-        server + "/v1/models/identity:predict", json={"instances": [[1.0], [2.0]]}
+        server.url + "/v1/models/identity:predict", json={"instances": [[1.0], [2.0]]}
     ).raise_for_status()
     body = {
         "inputs": [{"name": "input", "shape": [4, 1], "datatype": "FP32", "data": [1, 2, 3, 4]}]
     }
-    requests.post(server + "/v2/models/identity/infer", json=body).raise_for_status()
+    requests.post(server.url + "/v2/models/identity/infer", json=body).raise_for_status()
     after = counts()
     assert after[0] - before[0] == 6  # rows
     assert after[1] - before[1] == 2  # requests
-    stats = requests.get(server + "/v2/models/identity/stats").json()["model_stats"][0]
+    stats = requests.get(server.url + "/v2/models/identity/stats").json()["model_stats"][0]
     assert stats["inference_stats"]["compute_infer"]["ns"] > 0
     assert stats["execution_count"] >= 2
 
 
-def test_server_timing_header(server: str) -> None:
-    r = requests.post(server + "/v1/models/identity:predict", json={"instances": [[1.0]]})
+def test_server_timing_header(server) -> None:
+    server.lacks("Server-Timing")
+    r = requests.post(server.url + "/v1/models/identity:predict", json={"instances": [[1.0]]})
     parts = dict(p.strip().split(";dur=") for p in r.headers["Server-Timing"].split(","))
     assert set(parts) == {"queue", "compute"}
     assert float(parts["compute"]) > 0 and float(parts["queue"]) >= 0
 
 
-def test_no_nagle_delay(server: str) -> None:
+def test_no_nagle_delay(server) -> None:
     """Small answers arrive without the ~40 ms of Nagle + delayed ACK (TCP_NODELAY is on)."""
     session = requests.Session()
     times = []
     for _ in range(30):
-        r = session.post(server + "/v1/models/identity:predict", json={"instances": [[1.0]]})
+        r = session.post(server.url + "/v1/models/identity:predict", json={"instances": [[1.0]]})
         times.append(r.elapsed.total_seconds())
     assert sorted(times)[15] < 0.02, times
