@@ -23,7 +23,10 @@ def running_server(*args: str, env: dict | None = None, log: Path | None = None)
 def login(url: str) -> dict[str, str]:
     r = requests.post(
         url + "/login",
-        json={"userId": SKIL_ENV["IPSBENCH_SKIL_USER"], "password": SKIL_ENV["IPSBENCH_SKIL_PASSWORD"]},
+        json={
+            "userId": SKIL_ENV["IPSBENCH_SKIL_USER"],
+            "password": SKIL_ENV["IPSBENCH_SKIL_PASSWORD"],
+        },
     )
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['token']}"}

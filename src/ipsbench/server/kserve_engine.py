@@ -68,12 +68,20 @@ def main(argv: list[str]) -> None:
             return [{"name": "input", "datatype": "FP32", "shape": [-1, *self.row_shape]}]
 
         def get_output_types(self) -> list[dict]:
-            return [{"name": "output", "datatype": "FP32", "shape": [-1, *self.entry["output"]["shape"][1:]]}]
+            return [
+                {
+                    "name": "output",
+                    "datatype": "FP32",
+                    "shape": [-1, *self.entry["output"]["shape"][1:]],
+                }
+            ]
 
         def _run(self, x: np.ndarray) -> np.ndarray:
             return self._signature(input=tf.constant(x))["output"].numpy()
 
-        async def predict(self, payload: Any, headers: Any = None, response_headers: Any = None) -> Any:
+        async def predict(
+            self, payload: Any, headers: Any = None, response_headers: Any = None
+        ) -> Any:
             if isinstance(payload, InferRequest):
                 x = payload.inputs[0].as_numpy().astype(np.float32)
             elif "instances" in payload:
@@ -81,26 +89,40 @@ def main(argv: list[str]) -> None:
                 x = np.asarray(rows, dtype=np.float32)
             else:
                 inputs = payload.get("inputs")
-                x = np.asarray(inputs["input"] if isinstance(inputs, dict) else inputs, dtype=np.float32)
+                x = np.asarray(
+                    inputs["input"] if isinstance(inputs, dict) else inputs, dtype=np.float32
+                )
             if x.ndim != len(self.row_shape) + 1 or x.shape[1:] != self.row_shape:
-                raise kserve.errors.InvalidInput(f"input has shape {list(x.shape)}; expected {[-1, *self.row_shape]}")
+                raise kserve.errors.InvalidInput(
+                    f"input has shape {list(x.shape)}; expected {[-1, *self.row_shape]}"
+                )
             y = await asyncio.get_running_loop().run_in_executor(None, self._run, x)
             if isinstance(payload, InferRequest):
                 out = InferOutput(name="output", shape=list(y.shape), datatype="FP32")
                 out.set_data_from_numpy(y, binary_data=False)
-                return InferResponse(response_id=payload.id or "", model_name=self.name,
-                                     infer_outputs=[out], use_binary_outputs=payload.use_binary_outputs,
-                                     requested_outputs=payload.request_outputs)
+                return InferResponse(
+                    response_id=payload.id or "",
+                    model_name=self.name,
+                    infer_outputs=[out],
+                    use_binary_outputs=payload.use_binary_outputs,
+                    requested_outputs=payload.request_outputs,
+                )
             key = "predictions" if "instances" in payload else "outputs"
             return {key: y.tolist()}
 
     manifest = load_manifest(args.models, required=True)
     entries = [e for e in manifest["models"] if not args.only or e["name"] in args.only]
     models = [ZooModel(args.models, e) for e in entries]
-    server = kserve.ModelServer(http_port=args.port, enable_grpc=False, enable_latency_logging=False, workers=1)
+    server = kserve.ModelServer(
+        http_port=args.port, enable_grpc=False, enable_latency_logging=False, workers=1
+    )
     for name in ("uvicorn.access", "kserve.trace"):  # after ModelServer configured logging
         logging.getLogger(name).setLevel(logging.WARNING)
-    print(f"ipsbench serve --engine kserve: listening on http://{args.host}:{args.port}", file=sys.stderr, flush=True)
+    print(
+        f"ipsbench serve --engine kserve: listening on http://{args.host}:{args.port}",
+        file=sys.stderr,
+        flush=True,
+    )
     server.start(models)
 
 

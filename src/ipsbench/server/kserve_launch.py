@@ -23,13 +23,28 @@ def serve_kserve(args: argparse.Namespace) -> int:
     """Replace this process with the KServe engine (so its PID is the server's PID)."""
     python = kserve_python()
     if not python.exists():
-        raise UserError(f"KServe's environment is missing ({python}); create it with `bash scripts/kserve-venv.sh`")
+        raise UserError(
+            f"KServe's environment is missing ({python}); create it with `bash scripts/kserve-venv.sh`"
+        )
     if args.synthetic or args.max_batch:
-        raise UserError("--synthetic and --max-batch are features of the reference engine, not of KServe")
+        raise UserError(
+            "--synthetic and --max-batch are features of the reference engine, not of KServe"
+        )
     if not (args.models / "manifest.json").exists():
-        raise UserError(f"no built zoo in {args.models} (no manifest.json); run `ipsbench models build`")
-    argv = [str(python), "-m", "ipsbench.server.kserve_engine", "--models", str(args.models.resolve()),
-            "--host", args.host, "--port", str(args.port)]
+        raise UserError(
+            f"no built zoo in {args.models} (no manifest.json); run `ipsbench models build`"
+        )
+    argv = [
+        str(python),
+        "-m",
+        "ipsbench.server.kserve_engine",
+        "--models",
+        str(args.models.resolve()),
+        "--host",
+        args.host,
+        "--port",
+        str(args.port),
+    ]
     for name in args.only:
         argv += ["--model", name]
     os.execv(str(python), argv)
