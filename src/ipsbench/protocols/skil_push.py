@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ipsbench.errors import UserError
 from ipsbench.protocols.skil_client import SkilClient, credentials_from_environment, slug
-from ipsbench.zoo.manifest import find_entry, load_manifest
+from ipsbench.zoo.manifest import built_entry, find_entry, load_manifest
 
 
 def push_to_skil(
@@ -19,11 +19,7 @@ def push_to_skil(
     manifest = load_manifest(build_dir, required=True)
     files = []
     for name in names:
-        entry = find_entry(manifest, name)
-        if entry is None:
-            raise UserError(
-                f"model {name!r} is not built in {build_dir}; run `ipsbench models build {name}`"
-            )
+        entry = built_entry(manifest, name, build_dir)
         files.append((name, build_dir / entry["files"]["h5"]))
     user, password = credentials_from_environment()
     client = SkilClient(url, user, password)

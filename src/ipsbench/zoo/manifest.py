@@ -90,5 +90,13 @@ def find_entry(data: dict[str, Any] | None, name: str) -> dict[str, Any] | None:
     return next((m for m in data["models"] if m["name"] == name), None)
 
 
+def built_entry(data: dict[str, Any], name: str, build_dir: Path) -> dict[str, Any]:
+    """The entry of a model that must be built, or a user error saying how to build it."""
+    entry = find_entry(data, name)
+    if entry is None:
+        raise UserError(f"model {name!r} is not built in {build_dir}; run `ipsbench models build {name}`")
+    return entry
+
+
 def put_entry(data: dict[str, Any], entry: dict[str, Any]) -> None:
     data["models"] = [m for m in data["models"] if m["name"] != entry["name"]] + [entry]

@@ -15,7 +15,7 @@ from pathlib import Path
 from ipsbench.errors import UserError
 from ipsbench.fsutil import atomic_write_text, ensure_writable_dir, replace_path
 from ipsbench.zoo.export import tfserving_models_config
-from ipsbench.zoo.manifest import find_entry, load_manifest
+from ipsbench.zoo.manifest import built_entry, load_manifest
 
 REPOSITORY_PROTOCOLS = ("tfserving", "v2")
 
@@ -29,11 +29,7 @@ def push_to_repository(
     manifest = load_manifest(build_dir, required=True)
     sources = []
     for name in names:
-        entry = find_entry(manifest, name)
-        if entry is None:
-            raise UserError(
-                f"model {name!r} is not built in {build_dir}; run `ipsbench models build {name}`"
-            )
+        entry = built_entry(manifest, name, build_dir)
         if protocol == "tfserving":
             source = build_dir / entry["files"]["savedmodel"]
             sources.append((name, source.parent))  # the model folder holding version folders
