@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# The main job. Until the load engine lands (issue #4) it builds the quick profile of the zoo
-# with its in-process baseline and prints the zoo table; it then becomes `ipsbench run`.
+# The main job: `ipsbench run` on the quick profile against the embedded reference server
+# (it builds the models it needs, starts the server on 127.0.0.1, runs, stops it).
 source "$(dirname "$0")/bootstrap.sh"
-ipsbench models build --profile quick "$@"
-ipsbench models list
+ipsbench run "$@"

@@ -118,7 +118,92 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--token-ttl-s", type=float, default=3600.0, help="SKIL token lifetime")
     p.add_argument("--access-log", action="store_true", help="log every request (slows the server)")
     p.set_defaults(func=_serve)
+
+    p = commands.add_parser("run", help="the main job: measure IPS over steps of concurrent users")
+    p.add_argument(
+        "--target",
+        default="",
+        help="model server URL(s), comma-separated "
+        "(default: start the reference server on loopback)",
+    )
+    p.add_argument("--protocol", default="v2", help="tfserving, v2 or skil (default v2)")
+    p.add_argument("--models", default="", help="models, comma-separated (default: the profile's)")
+    p.add_argument("--batch", type=int, default=1, help="rows per request")
+    p.add_argument(
+        "--users", default="", help="users per step, e.g. 1,2,4,8 or 1-32 (default: the profile's)"
+    )
+    p.add_argument("--app-servers", type=int, default=1, help="Locust worker processes (default 1)")
+    p.add_argument("--warmup", type=float, help="seconds of warm-up per step")
+    p.add_argument("--window", type=float, help="seconds per measurement window")
+    p.add_argument("--min-windows", type=int, help="windows before a step may end as stable")
+    p.add_argument("--max-windows", type=int, help="windows after which an unstable step ends")
+    p.add_argument("--results", type=Path, default=Path("reports"), help="where run folders go")
+    p.add_argument("--run-id", default="", help="the run folder's name (default: the start time)")
+    p.add_argument("--profile", default="quick", help="quick (default) or full")
+    p.add_argument("--binary", action="store_true", help="V2: Triton binary tensors")
+    p.add_argument("--timeout", type=float, default=30.0, help="request timeout in seconds")
+    p.add_argument("--resume", type=Path, help="continue a run folder, skipping finished steps")
+    p.add_argument("--models-dir", type=Path, default=Path("models/build"), help="built zoo folder")
+    p.add_argument(
+        "--input-shape", default="", help="row shape of a model not in the zoo, e.g. 100"
+    )
+    p.add_argument("--deployment", default="benchmark", help="SKIL deployment")
+    p.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra option for the embedded reference server (repeatable), e.g. --server-arg=--max-batch=32",
+    )
+    p.add_argument(
+        "--check-min-ips", type=float, help="exit 3 when a model's best stable IPS is lower"
+    )
+    p.add_argument("--check-max-p99-ms", type=float, help="exit 3 when any step's p99 is higher")
+    p.add_argument(
+        "--check-max-error-rate", type=float, help="exit 3 when any step's error rate is higher"
+    )
+    p.set_defaults(func=_run)
     return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ipsbench.load.plan import parse_list
+    from ipsbench.load.run import RunOptions, run
+
+    checks = {
+        key: value
+        for key, value in (
+            ("min-ips", args.check_min_ips),
+            ("max-p99-ms", args.check_max_p99_ms),
+            ("max-error-rate", args.check_max_error_rate),
+        )
+        if value is not None
+    }
+    return run(
+        RunOptions(
+            targets=parse_list(args.target),
+            protocol=args.protocol,
+            models=parse_list(args.models),
+            batch=args.batch,
+            users=args.users,
+            app_servers=args.app_servers,
+            warmup=args.warmup,
+            window=args.window,
+            min_windows=args.min_windows,
+            max_windows=args.max_windows,
+            results=args.results,
+            profile=args.profile,
+            binary=args.binary,
+            timeout=args.timeout,
+            resume=args.resume,
+            run_id=args.run_id,
+            build_dir=args.models_dir,
+            input_shape=args.input_shape,
+            deployment=args.deployment,
+            server_args=args.server_arg,
+            checks=checks,
+        )
+    )
 
 
 def _serve(args: argparse.Namespace) -> int:

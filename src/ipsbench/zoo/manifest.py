@@ -94,7 +94,9 @@ def built_entry(data: dict[str, Any], name: str, build_dir: Path) -> dict[str, A
     """The entry of a model that must be built, or a user error saying how to build it."""
     entry = find_entry(data, name)
     if entry is None:
-        raise UserError(f"model {name!r} is not built in {build_dir}; run `ipsbench models build {name}`")
+        raise UserError(
+            f"model {name!r} is not built in {build_dir}; run `ipsbench models build {name}`"
+        )
     return entry
 
 
