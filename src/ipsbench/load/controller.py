@@ -271,6 +271,45 @@ class StepController:
             f" [{', '.join(flags)}]" if flags else "",
         )
 
+    def live_rows(self) -> list[dict[str, Any]]:
+        """Finished steps, then the step in progress with its last window (for the web UI)."""
+        from ipsbench.load.summary import flags
+
+        rows = []
+        for s in self.store.steps():
+            lat = s.get("latency_ms") or {}
+            rows.append(
+                {
+                    "model": s["model"],
+                    "users": s["users"],
+                    "state": "done",
+                    "ips": round(s["ips"], 1),
+                    "p50_ms": lat.get("p50"),
+                    "p99_ms": lat.get("p99"),
+                    "error_rate": s["error_rate"],
+                    "flags": flags(s),
+                }
+            )
+        if not self.finished and 0 <= self.position < len(self.plan):
+            step = self.plan[self.position]
+            last = self.windows[-1] if self.windows else None
+            summary = hdr.latency_summary_ms(last["histogram"]) if last else {}
+            rows.append(
+                {
+                    "model": step.model,
+                    "users": step.users,
+                    "state": "warm-up"
+                    if self.phase_window < 0
+                    else f"window {self.phase_window + 1}",
+                    "ips": round(last["ips"], 1) if last else None,
+                    "p50_ms": summary.get("p50"),
+                    "p99_ms": summary.get("p99"),
+                    "error_rate": None,
+                    "flags": "",
+                }
+            )
+        return rows
+
     def _finish(self, status: str) -> None:
         if self.finished:
             return

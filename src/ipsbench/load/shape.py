@@ -8,6 +8,7 @@ from typing import Any
 from locust import LoadTestShape, events
 
 from ipsbench.errors import UserError
+from ipsbench.load import webui  # noqa: F401  (the web UI's Inferences/s tab)
 from ipsbench.load.controller import StepController
 
 log = logging.getLogger("ipsbench")
