@@ -97,7 +97,9 @@ def test_web_ui_shows_inferences_per_second(tmp_path: Path) -> None:
                 page.get_by_role("button", name=re.compile("start", re.I)).first.click()
                 page.get_by_role("tab", name="Inferences/s").click()
                 # The Inferences/s column (4th) holds a number once the first window has closed.
-                cell = page.locator("table tbody tr td:nth-child(4)").filter(has_text=re.compile(r"^\d[\d,.]*$"))
+                cell = page.locator("table tbody tr td:nth-child(4)").filter(
+                    has_text=re.compile(r"^\d[\d,.]*$")
+                )
                 cell.first.wait_for(timeout=30_000)
                 page.screenshot(path=str(tmp_path / "web-ui.png"))
                 text = page.locator("table").first.inner_text()
