@@ -141,6 +141,7 @@ def _probe(target: str, opts: RunOptions, models: list[str], env: dict[str, str]
     session = requests.Session()
     headers: dict[str, str] = {}
     try:
+        session.get(target + "/", timeout=10)  # any HTTP answer will do: is anything there?
         if opts.protocol == "skil":
             r = session.post(
                 target + LOGIN_PATH,
@@ -296,7 +297,7 @@ def _run_locust(
         code = master.wait()
     except KeyboardInterrupt:
         interrupted = True
-        master.send_signal(signal.SIGTERM)  # Locust quits cleanly and marks the run interrupted
+        master.send_signal(signal.SIGINT)  # Locust quits cleanly; the run is marked interrupted
         try:
             code = master.wait(timeout=30)
         except subprocess.TimeoutExpired:

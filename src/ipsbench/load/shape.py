@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from typing import Any
 
+import gevent
 from locust import LoadTestShape, events
 
 from ipsbench.errors import UserError
@@ -28,6 +31,24 @@ class InferenceSteps(LoadTestShape):
                 self.runner.environment.process_exit_code = 2
                 return None
         return self.controller.tick()
+
+
+@events.init.add_listener
+def _on_init(environment: Any, **_: Any) -> None:
+    # In a headless run with a shape, Locust installs its SIGTERM handler only after the shape
+    # has finished, so until then SIGTERM would kill the master outright. Turn it into Ctrl-C,
+    # which Locust handles (quitting cleanly); the run is marked interrupted first.
+    from locust.runners import WorkerRunner
+
+    if isinstance(environment.runner, WorkerRunner):
+        return
+
+    def on_sigterm() -> None:
+        if InferenceSteps.controller is not None:
+            InferenceSteps.controller.interrupt()
+        os.kill(os.getpid(), signal.SIGINT)
+
+    gevent.signal_handler(signal.SIGTERM, on_sigterm)
 
 
 @events.test_start.add_listener

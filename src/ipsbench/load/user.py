@@ -37,14 +37,13 @@ def _on_init(environment: Any, **_: Any) -> None:
 
 
 def failure_kind(error: BaseException | None, status: int) -> str:
-    if error is not None:
-        if (
-            isinstance(error, (TimeoutError, socket.timeout, gevent.Timeout))
-            or "timed out" in str(error).lower()
-        ):
-            return "timeout"
-        return "connection"
-    return f"http_{status}"
+    """http_<status> when the server answered; else timeout or connection."""
+    # FastHttpUser reports some error statuses only through the exception's `code`.
+    status = status or int(getattr(error, "code", 0) or 0)
+    if status > 0:
+        return f"http_{status}"
+    timed_out = isinstance(error, (TimeoutError, socket.timeout, gevent.Timeout))
+    return "timeout" if timed_out or "timed out" in str(error).lower() else "connection"
 
 
 class InferenceUser(FastHttpUser):
@@ -116,7 +115,7 @@ class InferenceUser(FastHttpUser):
             error = getattr(response, "error", None)
             if error is not None or status != 200:
                 kind = failure_kind(error, status)
-                if status == 401:
+                if kind == "http_401":
                     self._token = None  # SKIL: log in again
                 response.failure(kind)
                 if recorder is not None:

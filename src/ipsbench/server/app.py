@@ -90,8 +90,10 @@ async def _load_all(config: ServerConfig, registry: Registry) -> None:
             model.stats = ModelStats()
             registry.add(model)
         registry.ready = True
+        loop_kind = type(asyncio.get_running_loop()).__module__.split(".")[0]
         print(
-            f"ipsbench serve: ready, {len(registry.models)} model(s): {', '.join(registry.models)}",
+            f"ipsbench serve: ready ({loop_kind} event loop), {len(registry.models)} model(s): "
+            f"{', '.join(registry.models)}",
             file=sys.stderr,
             flush=True,
         )

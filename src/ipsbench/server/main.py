@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import sys
@@ -105,7 +104,7 @@ def serve(options: ServeOptions) -> int:
         )
     )
     try:
-        asyncio.run(server.serve(sockets=[sock]))
+        server.run(sockets=[sock])  # uvicorn's loop factory: uvloop when installed
     except KeyboardInterrupt:
         pass
     finally:
