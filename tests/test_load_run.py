@@ -414,8 +414,11 @@ def test_a_model_server_dying_mid_run_is_counted(tmp_path: Path) -> None:
         )
         folder = tmp_path / "r"
         _wait_steps(folder, 1)
-        server = next(p for p in psutil.Process().children() if "serve" in " ".join(p.cmdline()))
-        server.kill()  # a process this test started, by its PID
+        port = url.rsplit(":", 1)[1]
+        server = next(
+            p for p in psutil.Process().children() if f"--port {port} " in " ".join(p.cmdline())
+        )
+        server.kill()  # the server this test started, by its PID
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err[-2000:]
     steps = _steps(folder)

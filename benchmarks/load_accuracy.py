@@ -1,0 +1,88 @@
+"""How exactly `ipsbench run` measures a server of known capacity.
+
+    python benchmarks/load_accuracy.py
+
+Starts the reference server with a synthetic model of 10 ms x 4 slots (400 inferences/s) and runs
+`ipsbench run` over 1, 2, 8 and 16 users. Targets: at users >= 2x slots the measured IPS within
+±3% of 400; at 1 user the p50 within 1 ms of the 10 ms service time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ipsbench.server.process import serving
+
+REPO = Path(__file__).resolve().parents[1]
+ENV = {"IPSBENCH_SKIL_USER": "bench", "IPSBENCH_SKIL_PASSWORD": "benchmark-only"}
+CAPACITY, SERVICE_MS = 400.0, 10.0
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        with serving(
+            "--no-zoo",
+            "--synthetic",
+            "name=calib,service_ms=10,slots=4",
+            env=ENV,
+            cwd=REPO,
+            log=tmp / "server.log",
+        ) as url:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "ipsbench.cli",
+                    "run",
+                    "--target",
+                    url,
+                    "--models",
+                    "calib",
+                    "--users",
+                    "1,2,8,16",
+                    "--warmup",
+                    "2",
+                    "--window",
+                    "2",
+                    "--min-windows",
+                    "3",
+                    "--max-windows",
+                    "5",
+                    "--results",
+                    str(tmp),
+                    "--run-id",
+                    "acc",
+                ],
+                check=True,
+                cwd=REPO,
+                env={**__import__("os").environ, **ENV},
+                stdout=subprocess.DEVNULL,
+            )
+        steps = [
+            json.loads(line) for line in (tmp / "acc" / "steps.jsonl").read_text().splitlines()
+        ]
+    print(f"synthetic model: {SERVICE_MS:.0f} ms x 4 slots = {CAPACITY:.0f} inferences/s")
+    print(f"{'users':>5} {'IPS':>8} {'vs capacity':>12} {'p50 ms':>8} {'p99 ms':>8} {'stable':>7}")
+    for s in steps:
+        expected = min(CAPACITY, s["users"] / (SERVICE_MS / 1000))
+        print(
+            f"{s['users']:>5} {s['ips']:>8.1f} {s['ips'] / expected - 1:>+11.1%} "
+            f"{s['latency_ms']['p50']:>8.2f} {s['latency_ms']['p99']:>8.2f} {str(s['stable']):>7}"
+        )
+    one = steps[0]
+    print(
+        f"\n1 user: p50 {one['latency_ms']['p50']:.2f} ms = service time + "
+        f"{one['latency_ms']['p50'] - SERVICE_MS:.2f} ms (target: within 1 ms)"
+    )
+    worst = max(abs(s["ips"] / CAPACITY - 1) for s in steps if s["users"] >= 8)
+    print(f"users >= 8: worst IPS deviation from capacity {worst:.1%} (target: within 3%)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
