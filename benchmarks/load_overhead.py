@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,8 @@ http {{
 
 
 def bare_locust(url: str, users: int, seconds: int, tmp: Path) -> float:
+    """Requests/s after a 2 s warm-up, from Locust's per-second history (as ipsbench discards
+    its warm-up)."""
     subprocess.run(
         [
             sys.executable,
@@ -65,19 +68,23 @@ def bare_locust(url: str, users: int, seconds: int, tmp: Path) -> float:
             "-r",
             "1000",
             "-t",
-            f"{seconds}s",
+            f"{seconds + 2}s",
             "--host",
             url,
             "--csv",
             str(tmp / "bare"),
+            "--csv-full-history",
             "--only-summary",
         ],
         check=True,
         capture_output=True,
     )
-    with open(tmp / "bare_stats.csv") as f:
-        row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
-    return float(row["Requests/s"])
+    with open(tmp / "bare_stats_history.csv") as f:
+        rows = [r for r in csv.DictReader(f) if r["Name"] == "Aggregated"]
+    points = [(int(r["Timestamp"]), int(r["Total Request Count"])) for r in rows]
+    start = next(p for p in points if p[0] >= points[0][0] + 2)
+    end = points[-1]
+    return (end[1] - start[1]) / max(1, end[0] - start[0])
 
 
 def ipsbench_worker(url: str, users: int, seconds: int, tmp: Path) -> tuple[float, float]:
@@ -143,6 +150,9 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--users", type=int, default=32)
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="alternate the tools this often; medians are printed"
+    )
     args = parser.parse_args()
     for tool in ("nginx", "wrk"):
         if shutil.which(tool) is None:
@@ -156,14 +166,22 @@ def main() -> int:
         port = free_port()
         nginx = start_nginx(tmp, port)
         url = f"http://127.0.0.1:{port}"
+        bares, ours_runs, fasts, cpus = [], [], [], []
         try:
-            bare = bare_locust(url, args.users, args.seconds, tmp)
-            ours, cpu = ipsbench_worker(url, args.users, args.seconds, tmp)
-            fast = wrk(url, args.users, args.seconds, tmp)
+            for _ in range(args.repeat):  # alternated, so a noisy moment hits every tool alike
+                bares.append(bare_locust(url, args.users, args.seconds, tmp))
+                ours_, cpu_ = ipsbench_worker(url, args.users, args.seconds, tmp)
+                ours_runs.append(ours_)
+                cpus.append(cpu_)
+                fasts.append(wrk(url, args.users, args.seconds, tmp))
+                shutil.rmtree(tmp / "overhead", ignore_errors=True)
         finally:
             stop(nginx)
+    bare, ours, fast, cpu = (statistics.median(x) for x in (bares, ours_runs, fasts, cpus))
+    print(f"runs: bare {[round(b) for b in bares]}, ipsbench {[round(o) for o in ours_runs]}")
     print(
-        f"trivial endpoint (nginx), {args.users} users/connections, one load process, {args.seconds} s"
+        f"trivial endpoint (nginx), {args.users} users/connections, one load process, "
+        f"{args.seconds} s, median of {args.repeat}"
     )
     print(f"{'load generator':<34}{'req/s':>10}")
     print(f"{'wrk':<34}{fast:>10,.0f}")

@@ -66,6 +66,7 @@ class InferenceUser(FastHttpUser):
         # Pin this user to one model server, spreading users evenly (NxM topology).
         self.target = targets[(next(_pinning) + worker_index) % len(targets)]
         self._token: str | None = None
+        self._skil = opts.ips_protocol == "skil"
 
     def _login(self) -> None:
         user = os.environ.get("IPSBENCH_SKIL_USER") or "admin"
@@ -93,7 +94,7 @@ class InferenceUser(FastHttpUser):
             return
         codec = phase.codec
         headers = codec.headers
-        if self.environment.parsed_options.ips_protocol == "skil":
+        if self._skil:
             if self._token is None:
                 self._login()
                 if self._token is None:

@@ -77,12 +77,9 @@ def _flat_len(data: list) -> int:
     return len(data)
 
 
-def _header(headers: dict[str, str], name: str) -> str | None:
-    lower = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lower:
-            return value
-    return None
+def _header(headers: Any, name: str) -> str | None:
+    """A header by name; Locust's header objects are case-insensitive, plain dicts are not."""
+    return headers.get(name) or headers.get(name.lower())
 
 
 def metadata_path(model: str) -> str:
