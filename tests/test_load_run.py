@@ -132,6 +132,7 @@ def test_every_protocol_against_the_reference_server(
     server_mean_ms = compute_ns / served / 1e6
     ours = sum(s["server_ms"]["compute"] * s["requests"] for s in steps) / measured
     assert ours == pytest.approx(server_mean_ms, rel=0.35)
+    assert (folder / "report.html").is_file()  # `ipsbench run` ends with its report
     run = json.loads((folder / "run.json").read_text())
     assert run["schema_version"] == 1 and run["status"] == "completed"
     assert run["topology"]["name"] == "1x1"

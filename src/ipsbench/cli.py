@@ -163,7 +163,48 @@ def _parser() -> argparse.ArgumentParser:
         "--check-max-error-rate", type=float, help="exit 3 when any step's error rate is higher"
     )
     p.set_defaults(func=_run)
+
+    p = commands.add_parser("report", help="write report.html (and PNG figures) for a run folder")
+    p.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    p.add_argument(
+        "--png",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write figures/*.png (default: when a Chromium is installed)",
+    )
+    p.set_defaults(func=_report)
+
+    p = commands.add_parser("compare", help="overlay runs and compare peak IPS and p99 per model")
+    p.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+    p.add_argument("--out", type=Path, help="folder for compare.html (default: the first run's)")
+    p.add_argument("--force", action="store_true", help="compare even when the runs' models differ")
+    p.set_defaults(func=_compare)
+
+    p = commands.add_parser("system", help="the environment metadata every run records")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_system)
     return parser
+
+
+def _report(args: argparse.Namespace) -> int:
+    from ipsbench.report.build import write_report
+
+    print(write_report(args.run_dir, png=args.png))
+    return 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from ipsbench.report.compare import compare_runs
+
+    return compare_runs(args.run_dirs, args.out, force=args.force)
+
+
+def _system(args: argparse.Namespace) -> int:
+    from ipsbench.system import collect_system, describe_system
+
+    data = collect_system()
+    print(json.dumps(data, indent=2) if args.json else describe_system(data))
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -75,12 +75,33 @@ def load_run(folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[s
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path} is corrupted ({exc.msg} at line {exc.lineno})") from None
     version = run.get("schema_version") if isinstance(run, dict) else None
-    if version != SCHEMA_VERSION:
-        raise ValueError(
-            f"{path} has schema_version {version!r}; this ipsbench reads {SCHEMA_VERSION}"
-        )
+    run = _upgrade(run, version, path)
     steps, problems = load_steps(folder)
     return run, steps, problems
+
+
+# Upgrades from older schema versions: {old version: function(run) -> run of version + 1}.
+# Version 1 is the first released; nothing older can be upgraded.
+UPGRADES: dict[int, Any] = {}
+
+
+def _upgrade(run: Any, version: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(version, int):
+        raise ValueError(f"{path} has no schema_version: not written by ipsbench")
+    if version > SCHEMA_VERSION:
+        raise ValueError(
+            f"{path} has schema_version {version}, newer than this ipsbench reads "
+            f"({SCHEMA_VERSION}): upgrade ipsbench"
+        )
+    while version < SCHEMA_VERSION:
+        if version not in UPGRADES:
+            raise ValueError(
+                f"{path} has schema_version {version}, which cannot be upgraded to "
+                f"{SCHEMA_VERSION} (no such released format)"
+            )
+        run = UPGRADES[version](run)
+        version += 1
+    return run
 
 
 def load_steps(folder: Path) -> tuple[list[dict[str, Any]], list[str]]:

@@ -118,3 +118,20 @@ def collect_system() -> dict[str, Any]:
         "versions": collect_versions(),
         "git": collect_git(),
     }
+
+
+def describe_system(data: dict[str, Any]) -> str:
+    cpu, mem, osinfo = data["cpu"], data["memory"], data["os"]
+    gpus = ", ".join(g["name"] for g in data["gpu"]) or "none"
+    versions = ", ".join(f"{k} {v}" for k, v in data["versions"].items() if v)
+    git = data["git"]
+    return "\n".join(
+        [
+            f"CPU       {cpu['model']} ({cpu['cores']} cores, {cpu['machine']})",
+            f"memory    {mem['total_gib']} GiB",
+            f"GPU       {gpus}",
+            f"OS        {osinfo['name']}, kernel {osinfo['kernel']}",
+            f"versions  {versions}",
+            f"commit    {git['commit']}{' (dirty)' if git['dirty'] else ''}",
+        ]
+    )

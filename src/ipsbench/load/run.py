@@ -98,13 +98,36 @@ def run(opts: RunOptions) -> int:
         for target in targets:
             _probe(target, opts, models, env)
         code = _run_locust(opts, profile, users, models, targets, folder, env)
+    _record_baselines(folder, models, opts.build_dir)
     steps, problems = load_steps(folder)
     if steps:
         print("\n" + summary_table(steps))
     for problem in problems:
         print(problem, file=sys.stderr)
-    print(f"\nresults: {folder}")
+    if (folder / "run.json").exists():
+        from ipsbench.report.build import write_report
+
+        print(f"\nreport: {write_report(folder)}")
+    print(f"results: {folder}")
     return code
+
+
+def _record_baselines(folder: Path, models: list[str], build_dir: Path) -> None:
+    """The in-process ceilings the report sets REST figures against, copied into run.json so the
+    report stays a function of the results folder alone."""
+    from ipsbench.results import RunStore
+    from ipsbench.zoo.manifest import find_entry, load_manifest
+
+    if not (folder / "run.json").exists():
+        return
+    try:
+        manifest = load_manifest(build_dir)
+    except UserError:
+        return
+    baselines = {m: (find_entry(manifest, m) or {}).get("baseline") for m in models}
+    baselines = {m: b for m, b in baselines.items() if b}
+    if baselines:
+        RunStore.open_existing(folder).update_run(baselines=baselines)
 
 
 def _ensure_built(models: list[str], build_dir: Path) -> None:
