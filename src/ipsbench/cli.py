@@ -156,6 +156,22 @@ def _parser() -> argparse.ArgumentParser:
         help="extra option for the embedded reference server (repeatable), e.g. --server-arg=--max-batch=32",
     )
     p.add_argument(
+        "--external-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="a fleet: start no workers, wait for N started elsewhere (locust --worker)",
+    )
+    p.add_argument(
+        "--master-bind-host", default="127.0.0.1", help="where the Locust master listens"
+    )
+    p.add_argument(
+        "--master-port",
+        type=int,
+        default=0,
+        help="the master's port (default: any free one; give one for a fleet, e.g. 5557)",
+    )
+    p.add_argument(
         "--check-min-ips", type=float, help="exit 3 when a model's best stable IPS is lower"
     )
     p.add_argument("--check-max-p99-ms", type=float, help="exit 3 when any step's p99 is higher")
@@ -243,6 +259,9 @@ def _run(args: argparse.Namespace) -> int:
             deployment=args.deployment,
             server_args=args.server_arg,
             checks=checks,
+            external_workers=args.external_workers,
+            master_bind_host=args.master_bind_host,
+            master_port=args.master_port,
         )
     )
 

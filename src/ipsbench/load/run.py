@@ -55,6 +55,10 @@ class RunOptions:
     input_shape: str = ""
     deployment: str = "benchmark"
     server_args: list[str] = field(default_factory=list)  # extra `ipsbench serve` options
+    # A fleet: wait for this many workers started elsewhere instead of starting them here.
+    external_workers: int = 0
+    master_bind_host: str = "127.0.0.1"
+    master_port: int = 0  # 0: any free port (local workers); a fleet needs a known one
     checks: dict[str, float] = field(default_factory=dict)
 
 
@@ -65,6 +69,8 @@ def run(opts: RunOptions) -> int:
         raise UserError(f"--profile {opts.profile!r}: use one of {', '.join(PROFILES)}")
     if opts.protocol not in PROTOCOLS:
         raise UserError(f"--protocol {opts.protocol!r}: use one of {', '.join(PROTOCOLS)}")
+    if opts.external_workers:
+        opts.app_servers = opts.external_workers
     if opts.app_servers < 1 or opts.batch < 1:
         raise UserError("--app-servers and --batch must be at least 1")
     users = opts.users or profile.users
@@ -266,7 +272,7 @@ def _run_locust(
     env: dict[str, str],
 ) -> int:
     folder.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = opts.master_port or free_port()
     common = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE)]
     master_cmd = [
         *common,
@@ -275,7 +281,7 @@ def _run_locust(
         "--expect-workers",
         str(opts.app_servers),
         "--master-bind-host",
-        "127.0.0.1",
+        opts.master_bind_host,
         "--master-bind-port",
         str(port),
         "--exit-code-on-error",
@@ -289,7 +295,14 @@ def _run_locust(
         master_cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     workers = []
-    for i in range(opts.app_servers):
+    if opts.external_workers:
+        print(
+            f"waiting for {opts.external_workers} app server(s): locust -f {LOCUSTFILE} --worker "
+            f"--master-host {opts.master_bind_host} --master-port {port}",
+            file=sys.stderr,
+            flush=True,
+        )
+    for i in range(0 if opts.external_workers else opts.app_servers):
         log = open(folder / f"app-server-{i}.log", "w")  # noqa: SIM115 - closed when the run ends
         workers.append(
             (
