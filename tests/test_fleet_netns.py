@@ -182,6 +182,13 @@ def _finish(run: subprocess.Popen, workers: list, timeout: float = 180) -> tuple
     return run.returncode, err
 
 
+def _wait_first_step(folder: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not (folder / "steps.jsonl").exists():
+        assert time.monotonic() < deadline, "no step finished in time"
+        time.sleep(0.2)
+
+
 def _steps(folder: Path) -> list[dict]:
     return [json.loads(line) for line in (folder / "steps.jsonl").read_text().splitlines()]
 
@@ -221,10 +228,7 @@ def test_topologies_on_separate_hosts(
 def test_a_worker_host_dies_mid_run(fleet: Network, tmp_path: Path) -> None:
     run, workers = _start(fleet, tmp_path, 2, 1, "4,8,12", "worker-dies")
     folder = tmp_path / "worker-dies"
-    deadline = time.monotonic() + 90
-    while not (folder / "steps.jsonl").exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    _wait_first_step(folder)
     workers[1].kill()  # the app-server host's Locust worker, by its PID
     code, err = _finish(run, workers)
     steps = _steps(folder)
@@ -238,10 +242,7 @@ def test_a_worker_host_dies_mid_run(fleet: Network, tmp_path: Path) -> None:
 def test_a_model_server_host_cut_off(fleet: Network, tmp_path: Path) -> None:
     run, workers = _start(fleet, tmp_path, 1, 2, "4,8", "cut")
     folder = tmp_path / "cut"
-    deadline = time.monotonic() + 90
-    while not (folder / "steps.jsonl").exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    _wait_first_step(folder)
     started = time.monotonic()
     fleet.cut("m1")
     try:
@@ -263,10 +264,7 @@ def test_a_model_server_host_cut_off(fleet: Network, tmp_path: Path) -> None:
 def test_the_master_stopped_with_sigterm(fleet: Network, tmp_path: Path) -> None:
     run, workers = _start(fleet, tmp_path, 1, 1, "2,4,6,8", "stopped")
     folder = tmp_path / "stopped"
-    deadline = time.monotonic() + 90
-    while not (folder / "steps.jsonl").exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    _wait_first_step(folder)
     run.send_signal(signal.SIGTERM)
     code, _ = _finish(run, workers, timeout=60)
     assert code == 130
