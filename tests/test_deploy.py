@@ -25,7 +25,7 @@ import pytest
 import requests
 import yaml
 
-from ipsbench.server.process import free_port, stop
+from ipsbench.server.process import free_port, stop, wait_until_answers
 from tests.helpers import REPO, ZOO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
@@ -139,15 +139,7 @@ def test_the_service_command_lines_run(tmp_path: Path) -> None:
     master = worker = run = None
     try:
         target = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(target + "/v2/health/ready", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
+        wait_until_answers(target + "/v2/health/ready", 60, server)
         # Master and worker as compose starts them (the web UI kept on loopback).
         mport, web = free_port(), free_port()
         subs = {

@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
-from ipsbench.server.process import free_port, stop
+from ipsbench.server.process import free_port, stop, wait_until_answers
 from tests.helpers import REPO, ZOO
 from tests.server_proc import SKIL_ENV, running_server
 
@@ -81,15 +80,7 @@ def test_web_ui_shows_inferences_per_second(tmp_path: Path) -> None:
         )
         try:
             ui = f"http://127.0.0.1:{port}/"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if requests.get(ui, timeout=1).ok:
-                        break
-                except requests.ConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "the web UI did not come up"
-                time.sleep(0.2)
+            wait_until_answers(ui, 30, locust)
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 900})

@@ -162,6 +162,7 @@ class StepController:
     def _start_step(self, position: int, now: float) -> None:
         self.position = position
         self.windows = []
+        self.reports.clear()  # what is left is the previous step's cut-off window
         self.worker_lost = False
         self._begin(self.plan[position], -1, now)
 

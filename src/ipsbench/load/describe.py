@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import requests
@@ -21,6 +22,7 @@ def parse_shape(text: str) -> tuple[int, ...]:
     return shape
 
 
+@functools.cache
 def zoo_shapes() -> dict[str, tuple[int, ...]]:
     """Row shapes of the catalog's models (zoo.toml; no TensorFlow needed)."""
     try:

@@ -69,14 +69,13 @@ def load_keras_file(path: Path, name: str, execution: Execution) -> ComputeModel
     from ipsbench.tf_env import import_tf
     from ipsbench.zoo.export import OUTPUT_NAME, serving_function
 
-    _, keras = import_tf()
+    tf, keras = import_tf()
     model = keras.models.load_model(path, compile=False)
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ValueError("only models with one input and one output can be served")
     in_shape = tuple(int(d) for d in model.inputs[0].shape[1:])
     out_shape = tuple(int(d) for d in model.outputs[0].shape[1:])
     fn = serving_function(model, in_shape)
-    import tensorflow as tf
 
     def run(x: np.ndarray) -> np.ndarray:
         return fn(tf.constant(x))[OUTPUT_NAME].numpy()

@@ -202,7 +202,7 @@ class DynamicBatcher:
 
 # The event loop's timers have millisecond granularity (epoll's timeout), so a plain sleep
 # overshoots by up to 1 ms; the last stretch is spent yielding to the loop instead.
-_TIMER_SLACK_S = 0.003
+_TIMER_SLACK_S = 0.0015
 
 
 async def _sleep_until(due: float) -> None:

@@ -25,12 +25,26 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def _ready(url: str) -> bool:
+def answers(url: str) -> bool:
+    """True when `url` answers 200."""
     try:
-        with urllib.request.urlopen(url + "/v2/health/ready", timeout=1) as response:
+        with urllib.request.urlopen(url, timeout=1) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
+
+
+def wait_until_answers(
+    url: str, timeout_s: float = 60.0, proc: subprocess.Popen | None = None
+) -> None:
+    """Poll `url` until it answers 200; RuntimeError if `proc` exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while not answers(url):
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"the process serving {url} exited with code {proc.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+        time.sleep(0.2)
 
 
 @contextlib.contextmanager
@@ -55,14 +69,11 @@ def serving(
     )
     url = f"http://{host}:{port}"
     try:
-        deadline = time.monotonic() + ready_timeout_s
-        while not _ready(url):
-            if proc.poll() is not None:
-                where = f"; see {log}" if log else ""
-                raise RuntimeError(f"the model server exited with code {proc.returncode}{where}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the model server was not ready within {ready_timeout_s:.0f} s")
-            time.sleep(0.2)
+        try:
+            wait_until_answers(url + "/v2/health/ready", ready_timeout_s, proc)
+        except RuntimeError as exc:
+            where = f"; see {log}" if log else ""
+            raise RuntimeError(f"the model server did not come up: {exc}{where}") from None
         yield url
     finally:
         stop(proc)

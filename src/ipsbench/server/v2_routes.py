@@ -12,7 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ipsbench import __version__
-from ipsbench.server.errors import ClientError, bad_request
+from ipsbench.server.errors import bad_request
 from ipsbench.server.http import json_response, parse_json_object, read_body
 from ipsbench.server.models import ServedModel
 from ipsbench.server.tensors import as_numeric_array, check_batch, v2_dtype, v2_shape_dims
@@ -207,6 +207,3 @@ def _answer(
         media_type="application/octet-stream",
         headers={BINARY_HEADER: str(len(head)), "Server-Timing": server_timing},
     )
-
-
-__all__ = ["routes", "ClientError"]
