@@ -55,23 +55,27 @@ def _hammer(
 
 
 def test_capacity_matches_the_declaration(tmp_path: Path) -> None:
-    """5 ms x 4 slots = 800 inferences/s, measured within 5%."""
+    """20 ms x 4 slots = 200 inferences/s, measured within 5%.
+
+    The rate is kept low on purpose: this client is Python threads sharing a GIL and two cores
+    with the server, and at 800/s a busy CI machine measured the client (748/s), not the model.
+    """
     with running_server(
-        "--no-zoo", "--synthetic", "name=calib,service_ms=5,slots=4", "--data-dir", str(tmp_path)
+        "--no-zoo", "--synthetic", "name=calib,service_ms=20,slots=4", "--data-dir", str(tmp_path)
     ) as url:
         seconds = 4.0
         answered, latencies = _hammer(url, "calib", users=16, seconds=seconds)
     rate = answered / seconds
-    assert abs(rate - 800) <= 0.05 * 800, rate
-    assert min(latencies) >= 0.005
+    assert abs(rate - 200) <= 0.05 * 200, rate
+    assert min(latencies) >= 0.020
 
 
 def test_periodic_stall_shows_in_latency(tmp_path: Path) -> None:
-    spec = "name=stall,service_ms=2,slots=2,stall_every_s=1,stall_s=0.3"
+    spec = "name=stall,service_ms=5,slots=2,stall_every_s=1,stall_s=0.3"
     with running_server("--no-zoo", "--synthetic", spec, "--data-dir", str(tmp_path)) as url:
         answered, latencies = _hammer(url, "stall", users=4, seconds=3.0)
-    # Outside stalls the model answers in ~2 ms; a request caught by a stall waits it out.
+    # Outside stalls the model answers in ~5 ms; a request caught by a stall waits it out.
     assert max(latencies) >= 0.2
     assert sorted(latencies)[len(latencies) // 2] < 0.05
-    # 2 slots / 2 ms = 1000/s, minus 30% of the time stalled.
-    assert 0.55 * 1000 <= answered / 3.0 <= 0.8 * 1000
+    # 2 slots / 5 ms = 400/s, minus 30% of the time stalled.
+    assert 0.55 * 400 <= answered / 3.0 <= 0.8 * 400
