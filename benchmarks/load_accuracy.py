@@ -5,14 +5,22 @@
 Starts the reference server with a synthetic model of 10 ms x 4 slots (400 inferences/s) and runs
 `ipsbench run` over 1, 2, 8 and 16 users. Targets: at users >= 2x slots the measured IPS within
 ±3% of 400; at 1 user the p50 within 1 ms of the 10 ms service time.
+
+Before the run, a bare client (one blocking socket, one request at a time, no HTTP library)
+measures the same model's p50: what the server and this machine add to the service time with
+almost nothing on the client side. The difference between ipsbench's p50 and that one is the
+load engine's own share.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ipsbench.server.process import serving
@@ -20,6 +28,42 @@ from ipsbench.server.process import serving
 REPO = Path(__file__).resolve().parents[1]
 ENV = {"IPSBENCH_SKIL_USER": "bench", "IPSBENCH_SKIL_PASSWORD": "benchmark-only"}
 CAPACITY, SERVICE_MS = 400.0, 10.0
+
+
+def bare_client_p50_ms(url: str, model: str, requests: int = 400, warmup: int = 50) -> float:
+    """p50 of sequential V2 requests over one keep-alive socket, read to the last body byte."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    body = json.dumps(
+        {"inputs": [{"name": "input", "shape": [1, 1], "datatype": "FP32", "data": [1.0]}]}
+    ).encode()
+    request = (
+        f"POST /v2/models/{model}/infer HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    latencies = []
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for i in range(requests + warmup):
+            started = time.perf_counter()
+            sock.sendall(request)
+            received = b""
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    raise RuntimeError("the server closed the connection")
+                received += chunk
+                head, sep, rest = received.partition(b"\r\n\r\n")
+                if sep:
+                    length = next(
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    )
+                    if len(rest) >= length:
+                        break
+            if i >= warmup:
+                latencies.append((time.perf_counter() - started) * 1000)
+    return statistics.median(latencies)
 
 
 def main() -> int:
@@ -33,6 +77,7 @@ def main() -> int:
             cwd=REPO,
             log=tmp / "server.log",
         ) as url:
+            bare_p50 = bare_client_p50_ms(url, "calib")
             subprocess.run(
                 [
                     sys.executable,
@@ -78,6 +123,10 @@ def main() -> int:
     print(
         f"\n1 user: p50 {one['latency_ms']['p50']:.2f} ms = service time + "
         f"{one['latency_ms']['p50'] - SERVICE_MS:.2f} ms (target: within 1 ms)"
+    )
+    print(
+        f"        a bare socket client: p50 {bare_p50:.2f} ms (server + this machine); "
+        f"the load engine adds {one['latency_ms']['p50'] - bare_p50:+.2f} ms to it"
     )
     worst = max(abs(s["ips"] / CAPACITY - 1) for s in steps if s["users"] >= 8)
     print(f"users >= 8: worst IPS deviation from capacity {worst:.1%} (target: within 3%)")

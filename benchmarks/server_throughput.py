@@ -1,6 +1,6 @@
 """Reference server vs KServe, and REST IPS vs the in-process ceiling, measured with wrk.
 
-    python benchmarks/server_throughput.py [--models models/build] [--seconds 10]
+    python benchmarks/server_throughput.py [--models models/build] [--seconds 10] [--rounds 3]
 
 Prints, in one run on this machine:
 1. requests/s for mlp-100k at batch 1 (TF Serving-style `:predict`, 32 connections) of the
@@ -14,9 +14,11 @@ still takes some of the server's, so the figures are a floor.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +74,10 @@ def wrk(
     }
 
 
+def _median(runs: list[dict], key: str) -> float:
+    return statistics.median(r[key] or 0.0 for r in runs)
+
+
 def json_body(shape: tuple[int, ...], batch: int) -> bytes:
     x = np.random.default_rng(1).standard_normal((batch, *shape)).astype(np.float32)
     return orjson.dumps({"instances": x}, option=orjson.OPT_SERIALIZE_NUMPY)
@@ -101,6 +107,7 @@ def main() -> int:
     )
     parser.add_argument("--models", type=Path, default=REPO / "models" / "build")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=3, help="wrk runs per figure (median)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("benchmark: wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
@@ -124,8 +131,10 @@ def main() -> int:
     manifest = {
         m["name"]: m for m in json.loads((args.models / "manifest.json").read_text())["models"]
     }
-    results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory() as tmp_name:
+    rounds = max(1, args.rounds)
+    results: dict[str, list[dict]] = {}
+    rest: dict[tuple[str, str], list[dict]] = {}
+    with tempfile.TemporaryDirectory() as tmp_name, contextlib.ExitStack() as servers:
         tmp = Path(tmp_name)
         small = json_body((100,), 1)
         json_headers = {"Content-Type": "application/json"}
@@ -134,22 +143,38 @@ def main() -> int:
             ("reference --max-batch 32", ["--max-batch", "32"]),
             ("kserve", ["--engine", "kserve"]),
         ]
-        for label, extra in engines:
-            with serving(
-                "--models",
-                str(args.models),
-                "--model",
-                "mlp-100k",
-                *extra,
-                env=SKIL,
-                log=tmp / "server.log",
-                cwd=REPO,
-            ) as url:
-                wrk(url + "/v1/models/mlp-100k:predict", small, json_headers, 32, 2, tmp)  # warm-up
-                results[label] = wrk(
-                    url + "/v1/models/mlp-100k:predict", small, json_headers, 32, args.seconds, tmp
+        # All engines run at once (idle but the one under load) and take turns round by round,
+        # so a slow minute on this shared machine hits every engine alike.
+        urls = {
+            label: servers.enter_context(
+                serving(
+                    "--models",
+                    str(args.models),
+                    "--model",
+                    "mlp-100k",
+                    *extra,
+                    env=SKIL,
+                    log=tmp / f"server-{i}.log",
+                    cwd=REPO,
                 )
-        rest = {}
+            )
+            for i, (label, extra) in enumerate(engines)
+        }
+        for url in urls.values():
+            wrk(url + "/v1/models/mlp-100k:predict", small, json_headers, 32, 2, tmp)  # warm-up
+        for _ in range(rounds):
+            for label, url in urls.items():
+                results.setdefault(label, []).append(
+                    wrk(
+                        url + "/v1/models/mlp-100k:predict",
+                        small,
+                        json_headers,
+                        32,
+                        args.seconds,
+                        tmp,
+                    )
+                )
+        servers.close()
         for name in ("mlp-10m", "cnn-1m"):
             shape = tuple(manifest[name]["input"]["shape"][1:])
             with serving(
@@ -161,35 +186,47 @@ def main() -> int:
                 log=tmp / "server.log",
                 cwd=REPO,
             ) as url:
-                body = json_body(shape, 32)
-                wrk(url + f"/v1/models/{name}:predict", body, json_headers, 4, 2, tmp)
-                rest[(name, "json")] = wrk(
-                    url + f"/v1/models/{name}:predict", body, json_headers, 4, args.seconds, tmp
-                )
-                body, n = v2_binary_body(shape, 32)
-                headers = {
+                json_payload = json_body(shape, 32)
+                binary_payload, n = v2_binary_body(shape, 32)
+                binary_headers = {
                     "Content-Type": "application/octet-stream",
                     "Inference-Header-Content-Length": str(n),
                 }
-                rest[(name, "v2-binary")] = wrk(
-                    url + f"/v2/models/{name}/infer", body, headers, 4, args.seconds, tmp
-                )
+                calls = {
+                    "json": (f"/v1/models/{name}:predict", json_payload, json_headers),
+                    "v2-binary": (f"/v2/models/{name}/infer", binary_payload, binary_headers),
+                }
+                wrk(url + calls["json"][0], json_payload, json_headers, 4, 2, tmp)  # warm-up
+                for _ in range(rounds):
+                    for wire, (path, body, headers) in calls.items():
+                        rest.setdefault((name, wire), []).append(
+                            wrk(url + path, body, headers, 4, args.seconds, tmp)
+                        )
 
-    print("\nmlp-100k, batch 1, TF Serving :predict, 32 connections (wrk)")
-    print(f"{'engine':<28}{'req/s':>10}{'p50 ms':>10}{'non-2xx':>9}")
-    for label, r in results.items():
-        print(f"{label:<28}{r['rps']:>10,.0f}{r['p50_ms'] or 0:>10.2f}{r['non_2xx']:>9}")
-    kserve = results["kserve"]["rps"]
+    print(
+        f"\nmlp-100k, batch 1, TF Serving :predict, 32 connections (wrk; median of {rounds} "
+        f"rounds of {args.seconds:g} s, engines alternating)"
+    )
+    print(f"{'engine':<28}{'req/s':>10}{'min-max':>17}{'p50 ms':>9}{'non-2xx':>9}")
+    median = {label: _median(runs, "rps") for label, runs in results.items()}
+    for label, runs in results.items():
+        spread = f"{min(r['rps'] for r in runs):,.0f}-{max(r['rps'] for r in runs):,.0f}"
+        print(
+            f"{label:<28}{median[label]:>10,.0f}{spread:>17}"
+            f"{_median(runs, 'p50_ms'):>9.2f}{sum(r['non_2xx'] for r in runs):>9}"
+        )
     for label in ("reference", "reference --max-batch 32"):
-        print(f"{label} / kserve: {results[label]['rps'] / kserve:.2f}x (target >= 1.5x)")
+        print(f"{label} / kserve: {median[label] / median['kserve']:.2f}x (target >= 1.5x)")
     print(
         "\nreference server, batch 32, 4 connections: REST IPS vs in-process baseline at batch 32"
+        f" (median of {rounds})"
     )
     print(f"{'model':<10}{'wire':<11}{'REST IPS':>10}{'in-process':>12}{'ratio':>8}{'non-2xx':>9}")
-    for (name, wire), r in rest.items():
+    for (name, wire), runs in rest.items():
         base = manifest[name]["baseline"]["batch_32"]["ips"]
-        ips = r["rps"] * 32
-        print(f"{name:<10}{wire:<11}{ips:>10,.0f}{base:>12,.0f}{ips / base:>8.0%}{r['non_2xx']:>9}")
+        ips = _median(runs, "rps") * 32
+        bad = sum(r["non_2xx"] for r in runs)
+        print(f"{name:<10}{wire:<11}{ips:>10,.0f}{base:>12,.0f}{ips / base:>8.0%}{bad:>9}")
     return 0
 
 

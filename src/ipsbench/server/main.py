@@ -76,6 +76,7 @@ def serve(options: ServeOptions) -> int:
 
     from ipsbench.server.app import ServerConfig, create_app
     from ipsbench.server.auth import SkilAuth
+    from ipsbench.server.one_write import OneWriteHttpProtocol
 
     config = ServerConfig(
         build_dir=options.build_dir,
@@ -97,6 +98,7 @@ def serve(options: ServeOptions) -> int:
     server = uvicorn.Server(
         uvicorn.Config(
             app,
+            http=OneWriteHttpProtocol,
             log_level="warning",
             access_log=options.access_log,
             lifespan="on",
