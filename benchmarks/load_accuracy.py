@@ -15,7 +15,6 @@ load engine's own share.
 from __future__ import annotations
 
 import json
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ipsbench.bare_client import connect, exchange, post_request
 from ipsbench.server.process import serving
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,36 +31,18 @@ CAPACITY, SERVICE_MS = 400.0, 10.0
 
 
 def bare_client_p50_ms(url: str, model: str, requests: int = 400, warmup: int = 50) -> float:
-    """p50 of sequential V2 requests over one keep-alive socket, read to the last body byte."""
-    host, port = url.removeprefix("http://").rsplit(":", 1)
+    """p50 of sequential V2 requests from `ipsbench.bare_client` over one keep-alive socket."""
     body = json.dumps(
         {"inputs": [{"name": "input", "shape": [1, 1], "datatype": "FP32", "data": [1.0]}]}
     ).encode()
-    request = (
-        f"POST /v2/models/{model}/infer HTTP/1.1\r\nHost: {host}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
+    request = post_request(url, f"/v2/models/{model}/infer", body)
     latencies = []
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with connect(url) as sock:
         for i in range(requests + warmup):
             started = time.perf_counter()
-            sock.sendall(request)
-            received = b""
-            while True:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    raise RuntimeError("the server closed the connection")
-                received += chunk
-                head, sep, rest = received.partition(b"\r\n\r\n")
-                if sep:
-                    length = next(
-                        int(line.split(b":", 1)[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length:")
-                    )
-                    if len(rest) >= length:
-                        break
+            status, _ = exchange(sock, request)
+            if status != 200:
+                raise RuntimeError(f"the server answered {status}")
             if i >= warmup:
                 latencies.append((time.perf_counter() - started) * 1000)
     return statistics.median(latencies)
