@@ -22,11 +22,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import REPO, SKIL_ENV, ipsbench
+
 from ipsbench.bare_client import connect, exchange, post_request
+from ipsbench.results import load_steps
 from ipsbench.server.process import serving
 
-REPO = Path(__file__).resolve().parents[1]
-ENV = {"IPSBENCH_SKIL_USER": "bench", "IPSBENCH_SKIL_PASSWORD": "benchmark-only"}
 CAPACITY, SERVICE_MS = 400.0, 10.0
 
 
@@ -55,44 +56,34 @@ def main() -> int:
             "--no-zoo",
             "--synthetic",
             "name=calib,service_ms=10,slots=4",
-            env=ENV,
+            env=SKIL_ENV,
             cwd=REPO,
             log=tmp / "server.log",
         ) as url:
             bare_p50 = bare_client_p50_ms(url, "calib")
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "ipsbench.cli",
-                    "run",
-                    "--target",
-                    url,
-                    "--models",
-                    "calib",
-                    "--users",
-                    "1,2,8,16",
-                    "--warmup",
-                    "2",
-                    "--window",
-                    "2",
-                    "--min-windows",
-                    "3",
-                    "--max-windows",
-                    "5",
-                    "--results",
-                    str(tmp),
-                    "--run-id",
-                    "acc",
-                ],
-                check=True,
-                cwd=REPO,
-                env={**__import__("os").environ, **ENV},
+            ipsbench(
+                "run",
+                "--target",
+                url,
+                "--models",
+                "calib",
+                "--users",
+                "1,2,8,16",
+                "--warmup",
+                "2",
+                "--window",
+                "2",
+                "--min-windows",
+                "3",
+                "--max-windows",
+                "5",
+                "--results",
+                str(tmp),
+                "--run-id",
+                "acc",
                 stdout=subprocess.DEVNULL,
             )
-        steps = [
-            json.loads(line) for line in (tmp / "acc" / "steps.jsonl").read_text().splitlines()
-        ]
+        steps = load_steps(tmp / "acc")[0]
     print(f"synthetic model: {SERVICE_MS:.0f} ms x 4 slots = {CAPACITY:.0f} inferences/s")
     print(f"{'users':>5} {'IPS':>8} {'vs capacity':>12} {'p50 ms':>8} {'p99 ms':>8} {'stable':>7}")
     for s in steps:

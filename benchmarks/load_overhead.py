@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import re
 import shutil
@@ -23,9 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import REPO, ipsbench
+
+from ipsbench.results import load_steps
 from ipsbench.server.process import free_port, stop
 
-REPO = Path(__file__).resolve().parents[1]
 ANSWER = '{"model_name":"fast","outputs":[{"name":"output","shape":[1,1],"datatype":"FP32","data":[0.5]}]}'
 BODY = b'{"inputs":[{"name":"input","shape":[1,1],"datatype":"FP32","data":[0.5]}]}'
 
@@ -88,37 +89,31 @@ def bare_locust(url: str, users: int, seconds: int, tmp: Path) -> float:
 
 
 def ipsbench_worker(url: str, users: int, seconds: int, tmp: Path) -> tuple[float, float]:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ipsbench.cli",
-            "run",
-            "--target",
-            url,
-            "--models",
-            "fast",
-            "--input-shape",
-            "1",
-            "--users",
-            str(users),
-            "--warmup",
-            "2",
-            "--window",
-            "2",
-            "--min-windows",
-            str(max(1, seconds // 2)),
-            "--max-windows",
-            str(max(1, seconds // 2)),
-            "--results",
-            str(tmp),
-            "--run-id",
-            "overhead",
-        ],
-        check=True,
+    ipsbench(
+        "run",
+        "--target",
+        url,
+        "--models",
+        "fast",
+        "--input-shape",
+        "1",
+        "--users",
+        str(users),
+        "--warmup",
+        "2",
+        "--window",
+        "2",
+        "--min-windows",
+        str(max(1, seconds // 2)),
+        "--max-windows",
+        str(max(1, seconds // 2)),
+        "--results",
+        str(tmp),
+        "--run-id",
+        "overhead",
         capture_output=True,
     )
-    step = json.loads((tmp / "overhead" / "steps.jsonl").read_text().splitlines()[0])
+    step = load_steps(tmp / "overhead")[0][0]
     return step["requests"] / step["duration_s"], step["client_cpu_max"]
 
 

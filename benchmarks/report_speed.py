@@ -16,7 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import REPO, ipsbench
+
+from ipsbench.results import load_steps
+
 FIXTURE = REPO / "tests" / "fixtures" / "runs" / "golden-1x1"
 
 
@@ -26,7 +29,7 @@ def main() -> int:
     )
     parser.add_argument("--steps", type=int, default=200)
     args = parser.parse_args()
-    templates = [json.loads(line) for line in (FIXTURE / "steps.jsonl").read_text().splitlines()]
+    templates = load_steps(FIXTURE)[0]
     archs = ["mlp", "cnn", "lstm", "identity"]
     levels = max(1, args.steps // 20)
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -41,12 +44,7 @@ def main() -> int:
                 lines.append(json.dumps(step))
         (folder / "steps.jsonl").write_text("\n".join(lines[: args.steps]) + "\n")
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "ipsbench.cli", "report", str(folder), "--no-png"],
-            check=True,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-        )
+        ipsbench("report", str(folder), "--no-png", stdout=subprocess.DEVNULL)
         seconds = time.perf_counter() - started
         size = (folder / "report.html").stat().st_size
     print(

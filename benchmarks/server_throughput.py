@@ -26,11 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import orjson
+from common import REPO, SKIL_ENV, ipsbench
 
 from ipsbench.server.process import serving
-
-REPO = Path(__file__).resolve().parents[1]
-SKIL = {"IPSBENCH_SKIL_USER": "bench", "IPSBENCH_SKIL_PASSWORD": "benchmark-only"}
 
 
 def wrk(
@@ -101,6 +99,77 @@ def v2_binary_body(shape: tuple[int, ...], batch: int) -> tuple[bytes, int]:
     return header + raw, len(header)
 
 
+def compare_engines(models: Path, seconds: float, rounds: int, tmp: Path) -> dict[str, list[dict]]:
+    """wrk runs per engine for mlp-100k at batch 1, 32 connections.
+
+    All engines run at once (idle but the one under load) and take turns round by round, so a
+    slow minute on this shared machine hits every engine alike.
+    """
+    engines = {
+        "reference": [],
+        "reference --max-batch 32": ["--max-batch", "32"],
+        "kserve": ["--engine", "kserve"],
+    }
+    body, headers = json_body((100,), 1), {"Content-Type": "application/json"}
+    runs: dict[str, list[dict]] = {label: [] for label in engines}
+    with contextlib.ExitStack() as servers:
+        urls = {
+            label: servers.enter_context(
+                serving(
+                    "--models",
+                    str(models),
+                    "--model",
+                    "mlp-100k",
+                    *extra,
+                    env=SKIL_ENV,
+                    log=tmp / f"server-{i}.log",
+                    cwd=REPO,
+                )
+            )
+            + "/v1/models/mlp-100k:predict"
+            for i, (label, extra) in enumerate(engines.items())
+        }
+        for url in urls.values():
+            wrk(url, body, headers, 32, 2, tmp)  # warm-up
+        for _ in range(rounds):
+            for label, url in urls.items():
+                runs[label].append(wrk(url, body, headers, 32, seconds, tmp))
+    return runs
+
+
+def rest_at_batch_32(
+    models: Path, name: str, shape: tuple[int, ...], seconds: float, rounds: int, tmp: Path
+) -> dict[str, list[dict]]:
+    """wrk runs of the reference server for one model at batch 32, JSON and V2 binary, 4
+    connections, the two wires alternating."""
+    binary_body, header_length = v2_binary_body(shape, 32)
+    calls = {
+        "json": (
+            f"/v1/models/{name}:predict",
+            json_body(shape, 32),
+            {"Content-Type": "application/json"},
+        ),
+        "v2-binary": (
+            f"/v2/models/{name}/infer",
+            binary_body,
+            {
+                "Content-Type": "application/octet-stream",
+                "Inference-Header-Content-Length": str(header_length),
+            },
+        ),
+    }
+    runs: dict[str, list[dict]] = {wire: [] for wire in calls}
+    with serving(
+        "--models", str(models), "--model", name, env=SKIL_ENV, log=tmp / "server.log", cwd=REPO
+    ) as url:
+        path, body, headers = calls["json"]
+        wrk(url + path, body, headers, 4, 2, tmp)  # warm-up
+        for _ in range(rounds):
+            for wire, (path, body, headers) in calls.items():
+                runs[wire].append(wrk(url + path, body, headers, 4, seconds, tmp))
+    return runs
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -112,96 +181,19 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("benchmark: wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ipsbench.cli",
-            "models",
-            "build",
-            "mlp-100k",
-            "mlp-10m",
-            "cnn-1m",
-            "--out",
-            str(args.models),
-        ],
-        check=True,
-        cwd=REPO,
-    )
+    ipsbench("models", "build", "mlp-100k", "mlp-10m", "cnn-1m", "--out", str(args.models))
     manifest = {
         m["name"]: m for m in json.loads((args.models / "manifest.json").read_text())["models"]
     }
     rounds = max(1, args.rounds)
-    results: dict[str, list[dict]] = {}
     rest: dict[tuple[str, str], list[dict]] = {}
-    with tempfile.TemporaryDirectory() as tmp_name, contextlib.ExitStack() as servers:
+    with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        small = json_body((100,), 1)
-        json_headers = {"Content-Type": "application/json"}
-        engines = [
-            ("reference", []),
-            ("reference --max-batch 32", ["--max-batch", "32"]),
-            ("kserve", ["--engine", "kserve"]),
-        ]
-        # All engines run at once (idle but the one under load) and take turns round by round,
-        # so a slow minute on this shared machine hits every engine alike.
-        urls = {
-            label: servers.enter_context(
-                serving(
-                    "--models",
-                    str(args.models),
-                    "--model",
-                    "mlp-100k",
-                    *extra,
-                    env=SKIL,
-                    log=tmp / f"server-{i}.log",
-                    cwd=REPO,
-                )
-            )
-            for i, (label, extra) in enumerate(engines)
-        }
-        for url in urls.values():
-            wrk(url + "/v1/models/mlp-100k:predict", small, json_headers, 32, 2, tmp)  # warm-up
-        for _ in range(rounds):
-            for label, url in urls.items():
-                results.setdefault(label, []).append(
-                    wrk(
-                        url + "/v1/models/mlp-100k:predict",
-                        small,
-                        json_headers,
-                        32,
-                        args.seconds,
-                        tmp,
-                    )
-                )
-        servers.close()
+        results = compare_engines(args.models, args.seconds, rounds, tmp)
         for name in ("mlp-10m", "cnn-1m"):
             shape = tuple(manifest[name]["input"]["shape"][1:])
-            with serving(
-                "--models",
-                str(args.models),
-                "--model",
-                name,
-                env=SKIL,
-                log=tmp / "server.log",
-                cwd=REPO,
-            ) as url:
-                json_payload = json_body(shape, 32)
-                binary_payload, n = v2_binary_body(shape, 32)
-                binary_headers = {
-                    "Content-Type": "application/octet-stream",
-                    "Inference-Header-Content-Length": str(n),
-                }
-                calls = {
-                    "json": (f"/v1/models/{name}:predict", json_payload, json_headers),
-                    "v2-binary": (f"/v2/models/{name}/infer", binary_payload, binary_headers),
-                }
-                wrk(url + calls["json"][0], json_payload, json_headers, 4, 2, tmp)  # warm-up
-                for _ in range(rounds):
-                    for wire, (path, body, headers) in calls.items():
-                        rest.setdefault((name, wire), []).append(
-                            wrk(url + path, body, headers, 4, args.seconds, tmp)
-                        )
+            by_wire = rest_at_batch_32(args.models, name, shape, args.seconds, rounds, tmp)
+            rest.update({(name, wire): runs for wire, runs in by_wire.items()})
 
     print(
         f"\nmlp-100k, batch 1, TF Serving :predict, 32 connections (wrk; median of {rounds} "

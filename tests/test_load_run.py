@@ -19,6 +19,7 @@ from tests.server_proc import SKIL_ENV, running_server
 
 pytestmark = pytest.mark.slow
 FAST = ["--warmup", "1", "--window", "1", "--min-windows", "3", "--max-windows", "3"]
+TWO_SECOND_WINDOWS = ["--warmup", "1", "--window", "2", "--min-windows", "3", "--max-windows", "3"]
 STEP_KEYS = {
     "model",
     "protocol",
@@ -170,14 +171,7 @@ def test_synthetic_capacity_is_measured(synthetic_server: str, tmp_path: Path) -
         "calib",
         "--users",
         "1,8",
-        "--warmup",
-        "1",
-        "--window",
-        "2",
-        "--min-windows",
-        "3",
-        "--max-windows",
-        "3",
+        *TWO_SECOND_WINDOWS,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     one, eight = _steps(folder)
@@ -290,14 +284,7 @@ def test_skil_logs_in_again_after_expiry(tmp_path: Path) -> None:
             "fast",
             "--users",
             "2",
-            "--warmup",
-            "1",
-            "--window",
-            "2",
-            "--min-windows",
-            "3",
-            "--max-windows",
-            "3",
+            *TWO_SECOND_WINDOWS,
         )
     assert result.returncode == 0, result.stderr[-2000:]
     (step,) = _steps(folder)
